@@ -1,0 +1,56 @@
+"""xattr_lab: faithful, measured explanations of multimodal LLMs and transformer diagnostics.
+
+This module is a facade: it only re-exports the public API. Names resolve lazily on first use so that
+``import xattr_lab`` stays fast and loads neither torch, transformers, captum nor anywidget.
+
+Stable API: ``load_model``, ``explain``, ``evaluate``, ``compare``, ``explore``, ``load``,
+``list_methods``, ``datasets``, ``diagnostics`` and the result types.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from xattr_lab._version import __version__
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "load_model": "xattr_lab.models.loading",
+    "ScoringModel": "xattr_lab.models.protocol",
+    "Generation": "xattr_lab.models.protocol",
+    "explain": "xattr_lab.attr.explain",
+    "evaluate": "xattr_lab.metrics.evaluate",
+    "compare": "xattr_lab.attr.compare",
+    "list_methods": "xattr_lab.attr.registry",
+    "register_method": "xattr_lab.attr.registry",
+    "load": "xattr_lab.results.io",
+    "Explanation": "xattr_lab.results.explanation",
+    "Comparison": "xattr_lab.results.comparison",
+    "SpectrumReport": "xattr_lab.results.spectrum",
+    "TrainingRun": "xattr_lab.results.training",
+    "TokenStrip": "xattr_lab.viz.widgets",
+    "explore": "xattr_lab.viz.explore",
+}
+_SUBMODULES = ("datasets", "diagnostics", "metrics", "inputs", "viz")
+
+__all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"xattr_lab.{name}")
+    raise AttributeError(f"module 'xattr_lab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where JupyterLab finds the prebuilt extension (used by ``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "xattr-lab"}]

@@ -1,0 +1,1 @@
+"""xattr_lab.bench."""

@@ -1,0 +1,53 @@
+"""The ``xattr-lab`` command: ``demo``, ``explain``, ``bench NAME``, ``grok``.
+
+Each subcommand lives in its own module exposing ``main(argv) -> int``; this file only dispatches, so the
+command starts fast and loads heavy libraries only for the subcommand asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("xattr_lab.demo", "explain the ShapesVLM, print the faithfulness table, write an HTML report"),
+    "explain": ("xattr_lab.attr.cli", "explain one answer of a model on an image"),
+    "grok": ("xattr_lab.diagnostics.grokking.cli", "train a grokking run with progress measures"),
+}
+_BENCHES: dict[str, str] = {
+    "scorer": "xattr_lab.bench.scorer",
+    "search": "xattr_lab.bench.search",
+    "faithfulness": "xattr_lab.bench.faithfulness",
+}
+
+
+def _usage() -> str:
+    lines = ["usage: xattr-lab COMMAND [ARGS]", "", "commands:"]
+    lines += [f"  {name:<14}{help_}" for name, (_, help_) in _COMMANDS.items()]
+    lines.append(f"  {'bench NAME':<14}run a benchmark and print JSON; NAME in {', '.join(_BENCHES)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(_usage())
+        return 0
+    command, rest = args[0], args[1:]
+    if command == "bench":
+        if not rest or rest[0] not in _BENCHES:
+            print(f"xattr-lab bench: expected one of {', '.join(_BENCHES)}", file=sys.stderr)
+            return 2
+        module = _BENCHES[rest[0]]
+        rest = rest[1:]
+    elif command in _COMMANDS:
+        module = _COMMANDS[command][0]
+    else:
+        print(f"xattr-lab: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    return int(importlib.import_module(module).main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

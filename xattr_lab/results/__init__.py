@@ -1,0 +1,1 @@
+"""Plain frozen result dataclasses and their save/load (JSON + safetensors, never pickle)."""
