@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "SpectrumReport": "xattr_lab.results.spectrum",
     "TrainingRun": "xattr_lab.results.training",
     "TokenStrip": "xattr_lab.viz.widgets",
+    "token_strip": "xattr_lab.viz.token_strip",
     "explore": "xattr_lab.viz.explore",
 }
 _SUBMODULES = ("datasets", "diagnostics", "metrics", "inputs", "viz")

@@ -1,0 +1,73 @@
+# make demo | make test | make lab — each sets itself up idempotently into .venv first.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+# No downloads at run time: transformers and the hub stay offline in everything make runs.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+JS_SRC := $(shell find js -name '*.ts') package.json tsconfig.json
+JS_BUILT := xattr_lab/static/widget.js
+DEPS := $(VENV)/.deps-done
+SETUP := $(VENV)/.setup-done
+
+.PHONY: setup demo test lab js chromium pytest jstest lint clean
+
+setup: $(SETUP)
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# The torch CPU wheel goes in first: a bare torch requirement with no torch installed pulls a CUDA build.
+$(DEPS): pyproject.toml | $(PY)
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install "torch==2.13.0"
+	$(PY) -m pip install "hatchling>=1.21" "hatch-jupyter-builder>=0.9" "jupyterlab>=4.2,<5" "editables>=0.5"
+	@touch $@
+
+node_modules/.install-done: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(JS_BUILT): $(JS_SRC) node_modules/.install-done $(DEPS)
+	npm run build
+	@touch $@
+
+js: $(JS_BUILT)
+
+$(SETUP): $(DEPS) $(JS_BUILT) pyproject.toml
+	$(PY) -m pip install --no-build-isolation -e ".[dev]"
+	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
+	@touch $@
+
+# Browser tests need Debian's chromium (never a browser download).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Browser tests need Debian's chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+demo: setup
+	$(VENV)/bin/xattr-lab demo
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+jstest: setup
+	npm test
+
+pytest: setup chromium
+	$(PY) -m pytest
+
+test: lint jstest pytest
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean:
+	rm -rf lib xattr_lab/static/*.js xattr_lab/labextension $(SETUP)

@@ -1,0 +1,71 @@
+// Arrays travel as binary: a DataView/ArrayBuffer from a widget comm, or base64 text inside JSON
+// (MIME bundles and standalone HTML). Never as JSON lists.
+
+export type DType = "float32" | "float64" | "int32" | "uint8" | "int64";
+
+export interface ArraySpec {
+  dtype: DType;
+  shape: number[];
+  data: string | DataView | ArrayBuffer | Uint8Array;
+}
+
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+export interface NDArray {
+  data: TypedArray;
+  shape: number[];
+}
+
+function toBytes(data: ArraySpec["data"]): Uint8Array {
+  if (typeof data === "string") {
+    const bin = atob(data);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  if (data instanceof DataView) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof Uint8Array) return data;
+  return new Uint8Array(data);
+}
+
+export function isArraySpec(value: unknown): value is ArraySpec {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "dtype" in value &&
+    "shape" in value &&
+    "data" in value
+  );
+}
+
+/** Decode an array spec into a typed array (copied so that alignment is always right). */
+export function decodeArray(spec: ArraySpec): NDArray {
+  const bytes = toBytes(spec.data);
+  const copy = bytes.slice().buffer;
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  let data: TypedArray;
+  switch (spec.dtype) {
+    case "float32":
+      data = new Float32Array(copy, 0, n);
+      break;
+    case "float64":
+      data = new Float64Array(copy, 0, n);
+      break;
+    case "int32":
+      data = new Int32Array(copy, 0, n);
+      break;
+    case "uint8":
+      data = new Uint8Array(copy, 0, n);
+      break;
+    default:
+      throw new Error(`xattr-lab: unsupported dtype ${String(spec.dtype)}`);
+  }
+  return { data, shape: spec.shape.slice() };
+}
+
+/** Decode a 1-D array spec, or pass through a plain number list (small metadata only). */
+export function vector(value: unknown): Float64Array | TypedArray {
+  if (isArraySpec(value)) return decodeArray(value).data;
+  if (Array.isArray(value)) return Float64Array.from(value as number[]);
+  return new Float64Array(0);
+}

@@ -1,0 +1,42 @@
+"""MIME bundles: the JupyterLab renderer's JSON, self-contained HTML and a plain-text summary.
+
+JupyterLab with the xattr-lab extension renders ``application/vnd.xattr-lab.v1+json`` (also with no
+kernel and in untrusted notebooks); everything else falls back to ``text/html`` or ``text/plain``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from xattr_lab.viz.html import MIME_TYPE, html_fragment
+from xattr_lab.viz.payload import to_json_ready
+
+# result type name -> function building its payload (registered explicitly by the view modules)
+_PAYLOAD_BUILDERS: dict[str, Callable[[Any], dict[str, Any]]] = {}
+
+
+def register_payload_builder(type_name: str, builder: Callable[[Any], dict[str, Any]]) -> None:
+    """Register how a result type becomes a view payload; duplicates are refused."""
+    if type_name in _PAYLOAD_BUILDERS:
+        raise ValueError(f"type_name: a payload builder for {type_name!r} is already registered")
+    _PAYLOAD_BUILDERS[type_name] = builder
+
+
+def payload_bundle(payload: dict[str, Any], summary: str) -> dict[str, Any]:
+    """The full MIME bundle of one payload."""
+    return {
+        MIME_TYPE: to_json_ready(payload),
+        "text/html": html_fragment(payload, summary),
+        "text/plain": summary,
+    }
+
+
+def result_bundle(result: Any) -> dict[str, Any]:
+    """The MIME bundle of a result object (Explanation, Comparison, SpectrumReport, TrainingRun, ...)."""
+    from xattr_lab.viz import builders  # noqa: F401  (registers the builders)
+
+    builder = _PAYLOAD_BUILDERS.get(type(result).__name__)
+    if builder is None:
+        return {"text/plain": repr(result)}
+    return payload_bundle(builder(result), repr(result))
