@@ -1,0 +1,129 @@
+"""``xattr-lab grok``: train a grokking run in the terminal with a progress bar and print a summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from xattr_lab.diagnostics.grokking.presets import PRESETS, preset
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="xattr-lab grok", description="Grokking on modular arithmetic.")
+    ap.add_argument("--preset", default="demo", choices=sorted(PRESETS), help="named configuration")
+    ap.add_argument("--steps", type=int, help="maximum optimiser steps")
+    ap.add_argument("--p", type=int, help="prime modulus")
+    ap.add_argument("--op", choices=["add", "sub", "div", "quad"], help="operation")
+    ap.add_argument("--frac", type=float, help="training fraction")
+    ap.add_argument("--lr", type=float, help="learning rate")
+    ap.add_argument("--weight-decay", type=float, help="AdamW weight decay")
+    ap.add_argument("--grokfast", type=float, help="Grokfast amplification λ (0 disables)")
+    ap.add_argument("--eval-every", type=int, help="steps between evaluations")
+    ap.add_argument("--threads", type=int, help="torch CPU threads")
+    ap.add_argument("--device", help="torch device (cpu, cuda)")
+    ap.add_argument("--seed", type=int, help="random seed")
+    ap.add_argument("--save", help="directory to save the TrainingRun to")
+    ap.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ap.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return ap
+
+
+def summarise(run) -> dict:
+    """The headline numbers of a grokking run.
+
+    When memorisation and generalisation happened, and how the progress measures had moved while test
+    accuracy was still low.
+    """
+    ev = run.events
+    out = {
+        "train_acc_100_step": ev.get("train_acc_100"),
+        "test_acc_99_step": ev.get("test_acc_99"),
+        "delay_steps": (
+            ev["test_acc_99"] - ev["train_acc_100"]
+            if ev.get("test_acc_99") is not None and ev.get("train_acc_100") is not None
+            else None
+        ),
+        "final_test_acc": run.final("test_acc"),
+        "final_train_acc": run.final("train_acc"),
+        "steps_run": run.info.get("steps_run"),
+        "wall_time_s": round(float(run.info.get("wall_time_s", float("nan"))), 1),
+        "threads": run.info.get("threads"),
+        "device": run.info.get("device"),
+        "load_avg_1min_at_end": run.info.get("load_avg_1min"),
+        "key_freqs": run.info.get("key_freqs"),
+    }
+    # Progress measures before the jump: compare their values at memorisation with those at the last
+    # evaluation where test accuracy was still below 10 %.
+    t_mem = ev.get("train_acc_100")
+    low = run.series["test_acc"] < 0.1
+    if t_mem is not None and low.any():
+        i_mem = int((run.steps == t_mem).nonzero()[0][0])
+        i_low = int(low.nonzero()[0][-1])
+        if i_low > i_mem:
+            moved = {}
+            for name in (
+                "test_loss",
+                "weight_norm",
+                "med",
+                "excluded_loss",
+                "restricted_loss",
+                "fourier_gini",
+            ):
+                if name in run.series:
+                    a, b = run.series[name][i_mem], run.series[name][i_low]
+                    moved[name] = [round(float(a), 4), round(float(b), 4)]
+            out["measures_while_test_acc_below_10pct"] = {
+                "from_step": t_mem,
+                "to_step": int(run.steps[i_low]),
+                "values": moved,
+            }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``xattr-lab grok``; returns the exit status."""
+    args = _parser().parse_args(argv)
+    overrides = {
+        key: value
+        for key, value in {
+            "steps": args.steps,
+            "p": args.p,
+            "op": args.op,
+            "frac": args.frac,
+            "lr": args.lr,
+            "weight_decay": args.weight_decay,
+            "grokfast_lambda": args.grokfast,
+            "eval_every": args.eval_every,
+            "threads": args.threads,
+            "device": args.device,
+            "seed": args.seed,
+        }.items()
+        if value is not None
+    }
+    from xattr_lab.diagnostics.grokking.trainer import GrokTrainer
+
+    config = preset(args.preset, **overrides)
+    print(f"xattr-lab grok --preset {args.preset}: {json.dumps(config)}", file=sys.stderr)
+    trainer = GrokTrainer(**config, progress=not args.no_progress).fit()
+    run = trainer.run_
+    summary = {"preset": args.preset, **summarise(run)}
+    if args.save:
+        run.save(args.save)
+        summary["saved_to"] = args.save
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        print(f"preset {args.preset}: {run!r}")
+        print(f"  train accuracy reached 100% at step {summary['train_acc_100_step']}")
+        t99, delay = summary["test_acc_99_step"], summary["delay_steps"]
+        print(f"  test accuracy reached 99% at step {t99} (delay {delay} steps)")
+        print(f"  final test accuracy {summary['final_test_acc']:.4f}")
+        where = f"{summary['threads']} thread(s), device {summary['device']}"
+        print(f"  wall time {summary['wall_time_s']} s on {where}")
+        moved = summary.get("measures_while_test_acc_below_10pct")
+        if moved:
+            print(f"  while test accuracy was still < 10% (steps {moved['from_step']}→{moved['to_step']}):")
+            for name, (a, b) in moved["values"].items():
+                print(f"    {name:<16} {a:>10.4g} → {b:<10.4g}")
+    return 0 if summary["test_acc_99_step"] is not None or args.preset not in ("demo",) else 1
