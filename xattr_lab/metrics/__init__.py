@@ -1,1 +1,29 @@
-"""xattr_lab.metrics."""
+"""Faithfulness, localisation and hallucination metrics.
+
+Stable API: :func:`evaluate` (any explanation through the same perturbation path), the curve metrics in
+:mod:`~xattr_lab.metrics.faithfulness`, :func:`~xattr_lab.metrics.localisation.pointing_game` and the
+hallucination measures in :mod:`~xattr_lab.metrics.hallucination`. Importing this package loads numpy only.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "evaluate": "xattr_lab.metrics.evaluate",
+    "auc": "xattr_lab.metrics.faithfulness",
+    "curve_metrics": "xattr_lab.metrics.faithfulness",
+    "vision_reliance": "xattr_lab.metrics.reliance",
+    "pointing_game": "xattr_lab.metrics.localisation",
+    "correction_area": "xattr_lab.metrics.hallucination",
+    "hallucination_scores": "xattr_lab.metrics.hallucination",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'xattr_lab.metrics' has no attribute {name!r}")

@@ -1,0 +1,145 @@
+"""``xattr_lab.explain``: one call from a model, an image and a prompt to a measured Explanation.
+
+The flow (DESIGN §3): generate once (or take the given generation / target), pick the target tokens, cut
+the image into regions, let the method rank regions through a memoised batched scorer, then score the
+ranking on the shared perturbation path (curves, map, reliance, metrics). Heavy libraries load only when
+a method needs them.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from xattr_lab.inputs.regions import Regions
+    from xattr_lab.models.protocol import Generation, ScoringModel
+    from xattr_lab.results.explanation import Explanation
+
+_DEFAULT_SEARCH = {"lima": "bidirectional"}
+
+
+def _check_model(model: Any) -> None:
+    for attr in ("generate", "score", "with_target"):
+        if not callable(getattr(model, attr, None)):
+            raise TypeError(f"model: expected a ScoringModel (xattr_lab.load_model), missing {attr}()")
+
+
+def _want_progress(progress: bool | None, family: str) -> bool:
+    if progress is not None:
+        return bool(progress)
+    # Show bars where a person watches: a terminal or a notebook kernel; never in pipes or CI logs.
+    return family == "search" and (sys.stderr.isatty() or "ipykernel" in sys.modules)
+
+
+def explain(
+    model: ScoringModel,
+    image: Any,
+    prompt: str,
+    method: str = "eagle",
+    tokens: str | Sequence[int] = "all",
+    regions: str | np.ndarray | Regions = "slico:64",
+    search: str | None = None,
+    target: str | list[int] | None = None,
+    *,
+    generation: Generation | None = None,
+    max_new_tokens: int = 16,
+    baseline: str | float = "black",
+    batch_size: int | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+    **params: Any,
+) -> Explanation:
+    """Explain generated tokens of a multimodal model by image regions.
+
+    Args:
+        model: a ScoringModel (``xattr_lab.load_model(...)``).
+        image: uint8 [H, W, 3] RGB array (or what the model's ``generate`` accepts).
+        prompt: the prompt text.
+        method: a registered method name (``xattr_lab.list_methods()``): ``"eagle"``, ``"lima"``,
+            ``"random"``, ...
+        tokens: ``"all"`` generated tokens, a list of positions, or ``"word:<text>"``.
+        regions: ``"slico:64"`` (EAGLE's default), ``"slic:N"``, ``"seeds:50"``, ``"grid:8"``, a label map
+            [H, W] or boolean masks [K, H, W].
+        search: ``"greedy"`` (naive, N(N+1) forwards), ``"bidirectional"`` (LiMA's) or ``"efficient"``
+            (EAGLE's scoped variant); default greedy, bidirectional for LiMA.
+        target: explain this answer (text or token ids) instead of the generated one, e.g. the correct
+            answer of a hallucination.
+        generation: reuse an existing generation instead of generating (``image``/``prompt`` then only
+            checked for presence).
+        max_new_tokens: generation length.
+        baseline: what removed pixels become (``"black"`` as in the papers).
+        batch_size: most images per model call; None lets a whole search step go in one call.
+        seed: seed for random choices (region makers, random baselines).
+        progress: show a progress bar; None shows one for searches in terminals and notebooks.
+        **params: method and search parameters, e.g. ``lambdas``, ``early_stop``, ``pending``,
+            ``search_scope``, ``update_step``, ``candidates``.
+
+    Returns:
+        The Explanation (``partial=True`` if interrupted with Ctrl-C).
+
+    Raises:
+        ValueError: unknown method or search, empty prompt, bad tokens spec, regions not matching the image.
+        TypeError: a model that is not a ScoringModel, or arguments of the wrong type.
+    """
+    from xattr_lab.attr.registry import get_method
+    from xattr_lab.attr.targets import resolve_tokens
+    from xattr_lab.inputs.regions import make_regions
+
+    _check_model(model)
+    spec = get_method(method)
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValueError("prompt: expected a non-empty string")
+    missing = set(spec.needs) - set(getattr(model, "capabilities", frozenset()))
+    if missing:
+        raise ValueError(
+            f"method: {method!r} needs model capabilities {sorted(missing)} that this model lacks"
+        )
+    if search is None:
+        search = _DEFAULT_SEARCH.get(method, "greedy")
+    if image is None and generation is None:
+        raise ValueError("image: expected an image")
+
+    start = time.perf_counter()
+    gen = (
+        generation if generation is not None else model.generate(image, prompt, max_new_tokens=max_new_tokens)
+    )
+    if target is not None:
+        gen = model.with_target(gen, target)
+    positions = resolve_tokens(tokens, gen)
+    regs = make_regions(regions, gen.image, seed=seed)
+
+    from xattr_lab.attr.context import MethodContext
+    from xattr_lab.attr.scorer import SubsetScorer
+
+    scorer = SubsetScorer(model, gen, regs, positions, baseline=baseline, batch_size=batch_size)
+    bar = None
+    if _want_progress(progress, spec.family):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=regs.n, desc=f"{method} ({search})", unit="region", leave=False)
+    ctx = MethodContext(model, gen, regs, positions, scorer, search, seed, bar, baseline)
+    try:
+        out = spec.fn(ctx, **params)
+    finally:
+        if bar is not None:
+            bar.close()
+    n_search = scorer.n_forward
+
+    from xattr_lab.attr.finalize import build_explanation
+
+    return build_explanation(
+        method=method,
+        ctx=ctx,
+        out=out,
+        start=start,
+        n_search=n_search,
+        info={"search": search if spec.family == "search" else None, "baseline": baseline, "seed": seed},
+    )
+
+
+__all__ = ["explain"]

@@ -1,0 +1,260 @@
+"""The Explanation result: what a method says about some generated tokens, with its curves and cost.
+
+Plain data: a frozen dataclass of numpy arrays, the :class:`~xattr_lab.models.protocol.Generation` it
+explains and JSON-able dictionaries. Rendering lives in ``xattr_lab.viz`` and is imported only when a
+notebook asks for a display; saving goes through ``xattr_lab.results._store`` (JSON + safetensors).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xattr_lab.inputs.regions import Regions
+from xattr_lab.models.protocol import Generation
+
+KIND = "Explanation"
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """Attribution of target tokens to image regions.
+
+    Attributes:
+        method: the method's registry name (e.g. ``"eagle"``).
+        generation: the explained image, prompt and tokens.
+        positions: explained positions in ``generation.generated_tokens``.
+        regions: the regions attributed to.
+        order: int64 [N] region ranking, most important first.
+        region_scores: float64 [N] attribution per region in [0, 1].
+        pixel_map: float32 [H, W] attribution per pixel.
+        area: float64 [N + 1] revealed-area fraction after each step of ``order``.
+        insertion: float64 [T, N + 1] per-token probability with the first k regions kept.
+        deletion: float64 [T, N + 1] per-token probability with the first k regions removed.
+        objective: float64 [N + 1] the method's objective along ``order`` (NaN for map methods).
+        reliance: float64 [T] per-token vision reliance in [0, 1].
+        metrics: faithfulness numbers (see :func:`xattr_lab.metrics.faithfulness.curve_metrics`).
+        params: the method's parameters (JSON-able).
+        cost: ``n_forward`` (images scored), ``n_calls`` (score calls), ``seconds``.
+        info: provenance (versions, model id, regions spec, seed).
+        partial: True when the search was interrupted; missing curve points are NaN.
+    """
+
+    method: str
+    generation: Generation
+    positions: tuple[int, ...]
+    regions: Regions
+    order: np.ndarray
+    region_scores: np.ndarray
+    pixel_map: np.ndarray
+    area: np.ndarray
+    insertion: np.ndarray
+    deletion: np.ndarray
+    objective: np.ndarray
+    reliance: np.ndarray
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    cost: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    partial: bool = False
+
+    # -- convenience -------------------------------------------------------------------------------------
+    @property
+    def target_tokens(self) -> tuple[str, ...]:
+        """Display strings of the explained tokens."""
+        return tuple(self.generation.generated_tokens[p] for p in self.positions)
+
+    @property
+    def insertion_auc(self) -> float:
+        """Mean insertion AUC over the explained tokens."""
+        return float(self.metrics.get("insertion_auc", float("nan")))
+
+    @property
+    def deletion_auc(self) -> float:
+        """Mean deletion AUC over the explained tokens."""
+        return float(self.metrics.get("deletion_auc", float("nan")))
+
+    def __repr__(self) -> str:
+        tokens = " ".join(self.target_tokens)
+        if len(tokens) > 40:
+            tokens = tokens[:37] + "..."
+        return (
+            f"Explanation({self.method}, tokens={tokens!r}, regions={self.regions.n}, "
+            f"ins={self.insertion_auc:.3f}, del={self.deletion_auc:.3f}, "
+            f"forwards={int(self.cost.get('n_forward', 0))}, {self.cost.get('seconds', 0.0):.2f}s"
+            f"{', partial' if self.partial else ''})"
+        )
+
+    # -- display -----------------------------------------------------------------------------------------
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        try:
+            from xattr_lab.viz.bundle import result_bundle
+
+            return result_bundle(self)
+        except (ImportError, AttributeError):
+            return {"text/plain": repr(self)}
+
+    def export_html(self, path: str | os.PathLike) -> Path:
+        """Write a self-contained HTML report (needs ``xattr_lab.viz``).
+
+        Raises:
+            RuntimeError: when the views are not available in this installation.
+        """
+        try:
+            from xattr_lab.viz.html import export_html
+        except (ImportError, AttributeError) as err:
+            raise RuntimeError(
+                f"export_html: the HTML views (xattr_lab.viz.html) are not available: {err}"
+            ) from None
+        out = export_html(self, path)
+        return Path(out) if out is not None else Path(path)
+
+    def to_view_data(self) -> dict[str, Any]:
+        """Everything the views draw, as plain numpy arrays and lists.
+
+        Returns:
+            A dict with ``image`` (uint8 [H, W, 3]), ``labels`` (int32 [H, W]), ``pixel_map`` (float32
+            [H, W]), ``region_scores`` (float32 [N]), ``order`` (int32 [N]), ``area`` (float32 [N + 1]),
+            ``insertion`` / ``deletion`` (float32 [T, N + 1], one row per explained token), ``tokens``
+            (prompt then generated strings), ``token_kind`` ("prompt"/"generated" per token), ``targets``
+            (indices into ``tokens`` of the explained ones, aligned with the curve rows), ``reliance``
+            (float32 per token, NaN where not explained), ``metrics``, ``method``, ``partial``.
+        """
+        gen = self.generation
+        tokens = list(gen.prompt_tokens) + list(gen.generated_tokens)
+        offset = len(gen.prompt_tokens)
+        targets = [offset + p for p in self.positions]
+        reliance = np.full(len(tokens), np.nan, dtype=np.float32)
+        reliance[targets] = self.reliance
+        return {
+            "image": np.asarray(gen.image, dtype=np.uint8),
+            "labels": self.regions.labels.astype(np.int32),
+            "pixel_map": self.pixel_map.astype(np.float32),
+            "region_scores": self.region_scores.astype(np.float32),
+            "order": self.order.astype(np.int32),
+            "area": self.area.astype(np.float32),
+            "insertion": self.insertion.astype(np.float32),
+            "deletion": self.deletion.astype(np.float32),
+            "tokens": tokens,
+            "token_kind": ["prompt"] * offset + ["generated"] * len(gen.generated_tokens),
+            "targets": targets,
+            "reliance": reliance,
+            "metrics": dict(self.metrics),
+            "method": self.method,
+            "partial": self.partial,
+        }
+
+    # -- save / load -------------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save as JSON + safetensors (no pickle); read back with ``xattr_lab.load(path)``."""
+        from xattr_lab.results._store import save_result
+
+        meta, arrays = _to_store(self)
+        return save_result(path, KIND, meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Explanation:
+        """Load an explanation saved with :meth:`save`.
+
+        Raises:
+            xattr_lab.results._store.ResultFileError: for a missing, truncated or tampered file.
+        """
+        from xattr_lab.results._store import ResultFileError, load_result
+
+        _, meta, arrays = load_result(path, KIND)
+        try:
+            return _from_store(meta, arrays)
+        except (KeyError, TypeError, ValueError) as err:
+            raise ResultFileError(
+                f"path: {path} holds an Explanation this version cannot read: {err}"
+            ) from None
+
+
+_ARRAY_FIELDS = (
+    "order",
+    "region_scores",
+    "pixel_map",
+    "area",
+    "insertion",
+    "deletion",
+    "objective",
+    "reliance",
+)
+
+
+def _to_store(e: Explanation) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    gen = e.generation
+    arrays = {name: np.asarray(getattr(e, name)) for name in _ARRAY_FIELDS}
+    arrays["labels"] = np.asarray(e.regions.labels)
+    arrays["image"] = np.asarray(gen.image)
+    arrays["input_ids"] = _numpy(gen.input_ids)
+    arrays["generated_ids"] = _numpy(gen.generated_ids)
+    meta = {
+        "method": e.method,
+        "positions": list(e.positions),
+        "regions_spec": e.regions.spec,
+        "metrics": e.metrics,
+        "params": e.params,
+        "cost": e.cost,
+        "info": e.info,
+        "partial": e.partial,
+        "generation": {
+            "prompt": gen.prompt,
+            "prompt_tokens": list(gen.prompt_tokens),
+            "generated_tokens": list(gen.generated_tokens),
+            "image_token_span": list(gen.image_token_span),
+            "geometry": gen.geometry,
+            "model_id": gen.model_id,
+            "is_target": gen.is_target,
+            "ids_are_tensors": [
+                not isinstance(gen.input_ids, np.ndarray),
+                not isinstance(gen.generated_ids, np.ndarray),
+            ],
+        },
+    }
+    return meta, arrays
+
+
+def _numpy(x: Any) -> np.ndarray:
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+
+
+def _from_store(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Explanation:
+    g = meta["generation"]
+    as_tensor = g.get("ids_are_tensors", [True, True])
+
+    def ids(name: str, tensor: bool) -> Any:
+        if not tensor:
+            return arrays[name]
+        import torch
+
+        return torch.from_numpy(arrays[name].copy())
+
+    gen = Generation(
+        image=arrays["image"],
+        prompt=g["prompt"],
+        input_ids=ids("input_ids", as_tensor[0]),
+        generated_ids=ids("generated_ids", as_tensor[1]),
+        prompt_tokens=tuple(g["prompt_tokens"]),
+        generated_tokens=tuple(g["generated_tokens"]),
+        image_token_span=tuple(g["image_token_span"]),
+        geometry=g["geometry"],
+        model_id=g["model_id"],
+        is_target=g["is_target"],
+    )
+    return Explanation(
+        method=meta["method"],
+        generation=gen,
+        positions=tuple(int(p) for p in meta["positions"]),
+        regions=Regions(arrays["labels"], meta["regions_spec"]),
+        **{name: arrays[name] for name in _ARRAY_FIELDS},
+        metrics=meta["metrics"],
+        params=meta["params"],
+        cost=meta["cost"],
+        info=meta["info"],
+        partial=bool(meta["partial"]),
+    )

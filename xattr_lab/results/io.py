@@ -1,0 +1,42 @@
+"""``xattr_lab.load(path)``: read any saved result, dispatching on the kind stored with it.
+
+Loading never executes code: the store is JSON + safetensors, checked against its checksum first.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+from xattr_lab.results._store import ResultFileError, read_kind
+
+# stored kind -> module defining the class (each class offers ``load(path)``)
+_KINDS: dict[str, str] = {
+    "Explanation": "xattr_lab.results.explanation",
+    "SpectrumReport": "xattr_lab.results.spectrum",
+    "TrainingRun": "xattr_lab.results.training",
+    "Comparison": "xattr_lab.results.comparison",
+}
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Load a result saved with ``.save(path)``.
+
+    Args:
+        path: the saved result's directory.
+
+    Returns:
+        The result object (Explanation, Comparison, SpectrumReport or TrainingRun).
+
+    Raises:
+        xattr_lab.results._store.ResultFileError: a missing, truncated, tampered or unknown result.
+    """
+    kind = read_kind(path)
+    if kind not in _KINDS:
+        raise ResultFileError(f"path: {path} holds an unknown result kind {kind!r}; known: {sorted(_KINDS)}")
+    try:
+        cls = getattr(importlib.import_module(_KINDS[kind]), kind)
+    except (ImportError, AttributeError):
+        raise ResultFileError(f"path: {path} holds a {kind}, which this installation cannot read") from None
+    return cls.load(path)
