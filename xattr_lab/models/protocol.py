@@ -98,3 +98,47 @@ class ScoringModel(Protocol):
     ) -> torch.Tensor:
         """Probabilities [B, T] of the generated tokens when the prompt is replaced by each variant."""
         ...
+
+
+@runtime_checkable
+class WhiteBoxModel(ScoringModel, Protocol):
+    """Optional white-box access offered by the transformers adapter (``"gradients"``, ``"hidden_states"``).
+
+    Gradient methods differentiate :meth:`pixel_forward` (w.r.t. the processed pixels) or
+    :meth:`score_features` (w.r.t. the image features the decoder reads); TAM-style maps use
+    :meth:`logit_lens`.
+    """
+
+    def processed_pixels(self, gen: Generation, baseline: Any = None) -> torch.Tensor:
+        """The processed pixel tensor of ``gen``'s image (or of ``baseline``), batch dim first."""
+        ...
+
+    def pixel_forward(
+        self, gen: Generation, pixel_values: torch.Tensor, positions: list[int] | None = None
+    ) -> torch.Tensor:
+        """Differentiable probabilities [B, K] from a batch of processed pixel tensors."""
+        ...
+
+    def image_features(self, gen: Generation) -> torch.Tensor:
+        """The image features [N_img, D] the decoder receives at the image tokens."""
+        ...
+
+    def score_features(
+        self, gen: Generation, features: torch.Tensor, positions: list[int] | None = None
+    ) -> torch.Tensor:
+        """Differentiable probabilities [B, K] with the image features set to ``features`` [B, N_img, D]."""
+        ...
+
+    def hidden_states(self, gen: Generation) -> tuple[torch.Tensor, ...]:
+        """Decoder hidden states over the teacher-forced sequence, one [L, D] per layer (embeddings first)."""
+        ...
+
+    def image_hidden_states(self, gen: Generation, layer: int = -1) -> torch.Tensor:
+        """Hidden states [N_img, D] at the image tokens after decoder layer ``layer``."""
+        ...
+
+    def logit_lens(
+        self, gen: Generation, layer: int = -1, positions: list[int] | None = None, tokens: str = "image"
+    ) -> torch.Tensor:
+        """Logit-lens logits [K, N] of the target tokens read out at the image tokens (or all tokens)."""
+        ...
