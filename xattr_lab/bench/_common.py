@@ -1,0 +1,49 @@
+"""Shared bits of the benchmark runners: model loading, thread settings, JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def load(name: str) -> Any:
+    """``"synthetic"`` (the known-answer model) or anything ``xattr_lab.load_model`` takes."""
+    if name == "synthetic":
+        from xattr_lab.attr.synthetic import SyntheticModel
+
+        return SyntheticModel(size=96, boxes=((8, 8, 40, 40), (56, 12, 88, 44), (20, 56, 52, 88)))
+    from xattr_lab import load_model
+
+    return load_model(name)
+
+
+def set_threads(threads: int | None) -> int:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
+def emit(result: dict[str, Any], out: str | None) -> None:
+    text = json.dumps(result, indent=1, allow_nan=True)
+    print(text)
+    if out:
+        # Atomic write: a crash never leaves a half-written result file behind.
+        target = Path(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    sys.stdout.flush()
+
+
+def grid_for(n: int) -> str:
+    """A grid spec with exactly ``n`` cells, as square as possible."""
+    rows = max(r for r in range(1, int(n**0.5) + 1) if n % r == 0)
+    return f"grid:{rows}x{n // rows}"
