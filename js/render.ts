@@ -4,7 +4,15 @@
 import { type Bus, createBus } from "./lib/bus";
 import { h, showError } from "./lib/dom";
 import { ensureStyle } from "./lib/style";
+import { renderComparisonGrid } from "./views/comparisonGrid";
+import { renderCurves } from "./views/curves";
+import { renderEigenScatter } from "./views/eigenScatter";
+import { renderExplanation } from "./views/explanation";
+import { renderImageOverlay } from "./views/imageOverlay";
+import { renderMatrixHeatmap } from "./views/matrixHeatmap";
+import { renderSpectrum } from "./views/spectrum";
 import { renderTokenStrip } from "./views/tokenStrip";
+import { renderTrainingCurves } from "./views/trainingCurves";
 
 export const MIME_TYPE = "application/vnd.xattr-lab.v1+json";
 
@@ -20,6 +28,14 @@ export type ViewRenderer = (el: HTMLElement, data: any, bus: Bus) => () => void;
 
 const VIEWS: Record<string, ViewRenderer> = {
   token_strip: renderTokenStrip,
+  image_overlay: renderImageOverlay,
+  curves: renderCurves,
+  explanation: renderExplanation,
+  comparison: renderComparisonGrid,
+  eigen_scatter: renderEigenScatter,
+  matrix_heatmap: renderMatrixHeatmap,
+  spectrum: renderSpectrum,
+  training_curves: renderTrainingCurves,
 };
 
 /** Add a view to the registry; a name may be registered once. */
@@ -51,6 +67,7 @@ export function renderPayload(el: HTMLElement, payload: Payload, bus?: Bus): Ren
     if (!view) throw new Error(`unknown view ${JSON.stringify(payload.view)}`);
     if (payload.title) root.append(h("div", { class: "xl-title" }, [payload.title]));
     cleanup = view(root, payload.data ?? {}, theBus);
+    root.dataset.xlReady = "1";
   } catch (err) {
     showError(root, err instanceof Error ? err.message : String(err));
   }

@@ -1,7 +1,7 @@
 // Arrays travel as binary: a DataView/ArrayBuffer from a widget comm, or base64 text inside JSON
 // (MIME bundles and standalone HTML). Never as JSON lists.
 
-export type DType = "float32" | "float64" | "int32" | "uint8" | "int64";
+export type DType = "float32" | "float64" | "int32" | "uint8" | "int64" | "png";
 
 export interface ArraySpec {
   dtype: DType;
@@ -68,4 +68,29 @@ export function vector(value: unknown): Float64Array | TypedArray {
   if (isArraySpec(value)) return decodeArray(value).data;
   if (Array.isArray(value)) return Float64Array.from(value as number[]);
   return new Float64Array(0);
+}
+
+/** Decode an array spec if present (null otherwise or on a malformed spec). */
+export function maybeArray(value: unknown): NDArray | null {
+  if (!isArraySpec(value)) return null;
+  try {
+    return decodeArray(value);
+  } catch {
+    return null;
+  }
+}
+
+/** Row `i` of a 2-D array (a view, no copy). */
+export function row(arr: NDArray, i: number): TypedArray {
+  const n = arr.shape[arr.shape.length - 1];
+  return arr.data.subarray(i * n, (i + 1) * n);
+}
+
+const CACHE = new WeakMap<object, NDArray | null>();
+
+/** Like `maybeArray`, decoded once per spec object (views of one result share the decoded arrays). */
+export function cachedArray(value: unknown): NDArray | null {
+  if (!isArraySpec(value)) return null;
+  if (!CACHE.has(value)) CACHE.set(value, maybeArray(value));
+  return CACHE.get(value) ?? null;
 }

@@ -76,3 +76,13 @@ export function normaliser(values: ArrayLike<number>, signed?: boolean): Normali
   }
   return Object.assign(fn, { lo, hi, scale: (diverging ? "coolwarm" : "viridis") as ScaleName });
 }
+
+/** Categorical colours for series and methods (Tableau 10: readable on light and dark backgrounds). */
+export const CATEGORICAL = [
+  "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
+  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+];
+
+export function category(i: number): string {
+  return CATEGORICAL[((i % CATEGORICAL.length) + CATEGORICAL.length) % CATEGORICAL.length];
+}

@@ -23,7 +23,64 @@ border:1px solid transparent;cursor:pointer;white-space:pre;user-select:none}
 .xl-legend{display:flex;align-items:center;gap:6px;font-size:11px;color:var(--xl-muted)}
 .xl-legend canvas{border:1px solid var(--xl-border);border-radius:2px}
 .xl-row{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
-.xl-panel{display:flex;flex-direction:column;gap:4px}
+.xl-panel{display:flex;flex-direction:column;gap:4px;min-width:0}
+.xl-section{min-width:0}
+.xl-subtitle{font-size:12px;color:var(--xl-muted);font-weight:600}
+.xl-note{font-size:11px;color:var(--xl-muted);max-width:300px}
+.xl-legend-label{margin-right:2px}
+.xl-legend-bar{display:inline-flex;flex-direction:column;gap:1px}
+.xl-legend-ticks{display:flex;justify-content:space-between;width:122px;font-variant-numeric:tabular-nums}
+.xl-canvas{display:block;border-radius:3px;border:1px solid var(--xl-border);max-width:100%}
+.xl-pixelated{image-rendering:pixelated;border-radius:0}
+.xl-clickable{cursor:crosshair}
+.xl-controls{display:flex;flex-wrap:wrap;gap:10px;align-items:center;font-size:12px;color:var(--xl-muted)}
+.xl-controls label{display:inline-flex;align-items:center;gap:4px}
+.xl-controls select,.xl-controls input{accent-color:var(--xl-accent);font:inherit;color:var(--xl-fg);
+background:var(--xl-bg);border:1px solid var(--xl-border);border-radius:3px}
+.xl-controls input[type=range]{border:none;background:transparent;padding:0}
+.xl-grow{flex:1}.xl-grow input{width:100%;min-width:140px}
+.xl-chart{width:100%;max-width:360px;height:auto;overflow:visible;color:var(--xl-fg);user-select:none}
+.xl-chart.xl-wide{max-width:460px}.xl-chart.xl-square{max-width:320px}
+.xl-axis{stroke:var(--xl-muted);stroke-width:1;fill:none}
+.xl-grid{stroke:var(--xl-border);stroke-width:.6;stroke-dasharray:2 3;fill:none}
+.xl-zero{stroke:var(--xl-muted);stroke-width:.8;stroke-dasharray:4 3}
+.xl-tick{fill:var(--xl-muted);font-size:10px;font-variant-numeric:tabular-nums}
+.xl-label{fill:var(--xl-muted);font-size:11px}
+.xl-cursor{stroke:var(--xl-accent);stroke-width:1.2;stroke-dasharray:3 2;fill:none}
+.xl-event{stroke:var(--xl-muted);stroke-width:1;stroke-dasharray:1 3;fill:none}
+.xl-others{stroke:var(--xl-muted);stroke-width:3.5;stroke-linecap:round;opacity:.45;fill:none}
+.xl-key{display:flex;flex-wrap:wrap;gap:6px;align-items:center;font-size:12px}
+.xl-key-title{font-family:var(--jp-code-font-family,ui-monospace,monospace);white-space:pre}
+.xl-chip{display:inline-flex;align-items:center;gap:4px;font:inherit;font-size:12px;color:var(--xl-fg);
+background:transparent;border:1px solid var(--xl-border);border-radius:10px;padding:0 7px;cursor:default}
+button.xl-chip{cursor:pointer}
+.xl-chip::before{content:"";width:10px;height:3px;border-radius:2px;background:var(--xl-chip,currentColor)}
+.xl-chip.xl-off{opacity:.45;text-decoration:line-through}
+.xl-table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums}
+.xl-table caption{text-align:left;color:var(--xl-muted);font-weight:600;padding-bottom:2px}
+.xl-table th,.xl-table td{padding:2px 8px;border-bottom:1px solid var(--xl-border);text-align:right}
+.xl-table th[scope=row]{text-align:left;font-weight:500;color:var(--xl-muted)}
+.xl-table .xl-best{font-weight:700;color:var(--xl-fg)}
+.xl-table .xl-col-sel{background:color-mix(in srgb,var(--xl-accent) 14%,transparent)}
+.xl-grid{display:flex;flex-wrap:wrap;gap:8px}
+.xl-cell{display:flex;flex-direction:column;gap:2px;align-items:center;padding:3px;font:inherit;font-size:12px;
+color:var(--xl-fg);background:transparent;border:1px solid transparent;border-radius:4px;cursor:pointer}
+.xl-cell:hover{border-color:var(--xl-border)}
+.xl-cell.xl-sel{border-color:var(--xl-accent)}
+.xl-cell-title{max-width:160px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.xl-thumb{width:150px;height:auto}
+.xl-matrix-body{display:flex;align-items:flex-start;gap:2px}
+.xl-ylabel{writing-mode:vertical-rl;transform:rotate(180deg);font-size:11px;color:var(--xl-muted);align-self:center}
+.xl-rowticks,.xl-colticks{position:relative;font-size:9px;color:var(--xl-muted);font-variant-numeric:tabular-nums}
+.xl-rowticks{min-width:30px}
+.xl-rowticks span{position:absolute;right:3px;transform:translateY(-50%);white-space:nowrap}
+.xl-colticks{height:13px}
+.xl-colticks span{position:absolute;top:1px;transform:translateX(-50%);white-space:nowrap}
+.xl-xlabel{font-size:11px;color:var(--xl-muted);text-align:center}
+.xl-stack{position:relative;line-height:0}
+.xl-hl{position:absolute;box-sizing:border-box;border:2px solid var(--xl-accent);pointer-events:none;top:0;height:100%}
+.xl-side{gap:10px}
+.xl-busy{color:var(--xl-accent)}
 `;
 
 export function ensureStyle(doc: Document = document): void {

@@ -1,0 +1,67 @@
+// Images travel as PNG bytes (compact) or raw uint8 [H, W, 3|4] / [H, W] arrays; both end up as RGBA.
+
+import { type ArraySpec, decodeArray, isArraySpec } from "./arrays";
+
+export interface RGBAImage {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
+
+function bytesOf(data: ArraySpec["data"]): Uint8Array {
+  if (typeof data === "string") {
+    const bin = atob(data);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  if (data instanceof DataView) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof Uint8Array) return data;
+  return new Uint8Array(data);
+}
+
+/** Decode a raw uint8 image spec synchronously (null for PNG or anything else). */
+export function rawImage(value: unknown): RGBAImage | null {
+  if (!isArraySpec(value) || value.dtype !== "uint8") return null;
+  const arr = decodeArray(value);
+  const [height, width, channels = 1] = arr.shape;
+  if (!height || !width) return null;
+  const out = new Uint8ClampedArray(width * height * 4);
+  const src = arr.data;
+  for (let p = 0; p < width * height; p++) {
+    const o = p * 4;
+    if (channels >= 3) {
+      out[o] = src[p * channels];
+      out[o + 1] = src[p * channels + 1];
+      out[o + 2] = src[p * channels + 2];
+    } else {
+      out[o] = out[o + 1] = out[o + 2] = src[p];
+    }
+    out[o + 3] = 255;
+  }
+  return { width, height, data: out };
+}
+
+/** Decode any image spec (PNG through the browser's decoder). */
+export async function decodeImage(value: unknown): Promise<RGBAImage | null> {
+  const raw = rawImage(value);
+  if (raw) return raw;
+  if (!isArraySpec(value) || String(value.dtype) !== "png") return null;
+  const bytes = bytesOf(value.data);
+  const blob = new Blob([bytes.slice()], { type: "image/png" });
+  const bitmap = await createImageBitmap(blob);
+  const canvas = document.createElement("canvas");
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return null;
+  ctx.drawImage(bitmap, 0, 0);
+  const img = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+  return { width: img.width, height: img.height, data: img.data };
+}
+
+/** The declared [height, width] of an image spec (known before decoding). */
+export function imageShape(value: unknown): [number, number] | null {
+  if (!isArraySpec(value) || value.shape.length < 2) return null;
+  return [value.shape[0], value.shape[1]];
+}

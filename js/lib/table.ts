@@ -1,0 +1,42 @@
+// Small tables of numbers (metrics, costs). Cells are text only.
+
+import { h } from "./dom";
+import { fmt } from "./format";
+
+/** A key → value table from a flat dict (non-numbers shown as text). */
+export function kvTable(values: Record<string, unknown>, caption = ""): HTMLTableElement {
+  const table = h("table", { class: "xl-table" });
+  if (caption) table.append(h("caption", {}, [caption]));
+  for (const [k, v] of Object.entries(values ?? {})) {
+    if (v === null || typeof v === "object") continue;
+    table.append(h("tr", {}, [h("th", { scope: "row" }, [k]), h("td", {}, [typeof v === "number" ? fmt(v) : String(v)])]));
+  }
+  return table;
+}
+
+/** Rows of metrics × columns (methods); the best of each row is marked when `better` says which way. */
+export function gridTable(
+  columns: string[],
+  rows: { name: string; values: ArrayLike<number>; better?: "higher" | "lower" | null }[],
+): HTMLTableElement {
+  const head = h("tr", {}, [h("th", {}, [""]), ...columns.map((c, j) => h("th", { scope: "col", "data-col": j }, [c]))]);
+  const table = h("table", { class: "xl-table xl-grid-table" }, [h("thead", {}, [head])]);
+  const body = h("tbody");
+  for (const r of rows) {
+    let best = -1;
+    if (r.better) {
+      for (let j = 0; j < r.values.length; j++) {
+        const v = r.values[j];
+        if (!Number.isFinite(v)) continue;
+        if (best < 0 || (r.better === "higher" ? v > r.values[best] : v < r.values[best])) best = j;
+      }
+    }
+    const arrow = r.better === "higher" ? " ↑" : r.better === "lower" ? " ↓" : "";
+    body.append(h("tr", {}, [
+      h("th", { scope: "row" }, [r.name + arrow]),
+      ...columns.map((_, j) => h("td", { class: j === best ? "xl-best" : undefined, "data-col": j }, [fmt(r.values[j] ?? NaN)])),
+    ]));
+  }
+  table.append(body);
+  return table;
+}

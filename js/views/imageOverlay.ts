@@ -1,0 +1,262 @@
+// Image with a heatmap overlay: opacity, region outlines, a colour legend, and a step slider that
+// reveals (insertion) or removes (deletion) regions in the method's order, with the selected token's
+// probability at that step. Bus: reads/writes "step" and "mode" (0 insertion, 1 deletion), reads "token".
+
+import { cachedArray, type NDArray, row } from "../lib/arrays";
+import { type Bus, disposer } from "../lib/bus";
+import { colourRGB, normaliser } from "../lib/colors";
+import { h } from "../lib/dom";
+import { scheduler } from "../lib/frame";
+import { fmt, pct } from "../lib/format";
+import { decodeImage, imageShape, type RGBAImage, rawImage } from "../lib/image";
+import { legend } from "../lib/legend";
+import { insertionGains, type MapSource, mapSource, regionsAtStep, regionsOf, type Regions } from "../lib/regions";
+
+export interface OverlayData {
+  image?: unknown;
+  labels?: unknown;
+  n_regions?: number;
+  region_scores?: unknown;
+  pixel_map?: unknown;
+  map_label?: string;
+  signed?: boolean;
+  order?: unknown;
+  insertion?: unknown;
+  deletion?: unknown;
+  area?: unknown;
+  tokens?: string[];
+  width?: number;
+}
+
+/** Per-token value at each step of a [T, S+1] (or [S+1]) curve array. */
+function curveAt(curves: NDArray | null, token: number, step: number): number {
+  if (!curves) return NaN;
+  if (curves.shape.length === 1) return curves.data[step] ?? NaN;
+  const t = token >= 0 ? token : 0;
+  if (t >= curves.shape[0]) return NaN;
+  return row(curves, t)[step] ?? NaN;
+}
+
+export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus): () => void {
+  const d = disposer();
+  const labelsArr = cachedArray(data.labels);
+  const shape = imageShape(data.image) ?? (labelsArr ? [labelsArr.shape[0], labelsArr.shape[1]] : null);
+  if (!shape) {
+    el.append(h("div", { class: "xl-error" }, ["xattr-lab: no image in this result"]));
+    return () => undefined;
+  }
+  const [height, width] = shape;
+  const regions: Regions | null =
+    labelsArr && labelsArr.shape[0] === height && labelsArr.shape[1] === width
+      ? regionsOf(labelsArr, data.n_regions)
+      : null;
+  const order = cachedArray(data.order)?.data ?? new Int32Array(0);
+  const insertion = cachedArray(data.insertion);
+  const deletion = cachedArray(data.deletion);
+  const areaArr = cachedArray(data.area);
+  const steps = insertion ? insertion.shape[insertion.shape.length - 1] - 1 : order.length;
+  const tokens = Array.isArray(data.tokens) ? data.tokens.map(String) : [];
+
+  const method = mapSource(cachedArray(data.region_scores), cachedArray(data.pixel_map), regions, width, height);
+  const gains = insertion && regions ? insertionGains(insertion, order, regions.count) : null;
+  const gainSource = gains ? mapSource(gains, null, regions, width, height) : null;
+  const sources: { name: string; label: string; src: MapSource; signed?: boolean }[] = [];
+  if (method) sources.push({ name: "map", label: data.map_label ?? "attribution", src: method, signed: data.signed });
+  if (gainSource) sources.push({ name: "gain", label: "Δp when revealed", src: gainSource, signed: true });
+  const norms = sources.map((s) => normaliser(s.src.all, s.signed));
+
+  // --- DOM -------------------------------------------------------------------------------------
+  const canvas = h("canvas", { width, height, class: "xl-canvas", "aria-label": "image with heatmap overlay" });
+  const cssWidth = Math.max(220, Math.min(data.width ?? 320, 420));
+  canvas.style.width = `${cssWidth}px`;
+  canvas.style.height = `${(cssWidth * height) / width}px`;
+  const readout = h("div", { class: "xl-status", "aria-live": "polite" });
+  const legendBox = h("div", { class: "xl-legend-box" });
+  const opacity = h("input", { type: "range", min: 0, max: 100, value: 60, "aria-label": "heatmap opacity" });
+  const outlines = h("input", { type: "checkbox", checked: true, "aria-label": "region outlines" });
+  const colourBy = h("select", { "aria-label": "colour by" });
+  sources.forEach((s, i) => colourBy.append(h("option", { value: i }, [s.label])));
+  const modeSel = h("select", { "aria-label": "order" }, [
+    h("option", { value: 0 }, ["insertion"]),
+    h("option", { value: 1 }, ["deletion"]),
+  ]);
+  const slider = h("input", {
+    type: "range", min: 0, max: Math.max(0, steps), value: steps, class: "xl-step", "aria-label": "step",
+  });
+  const controls = h("div", { class: "xl-controls" }, [
+    h("label", {}, ["opacity ", opacity]),
+    regions ? h("label", {}, [outlines, " outlines"]) : null,
+    sources.length > 1 ? h("label", {}, ["colour ", colourBy]) : null,
+  ]);
+  const stepRow = order.length
+    ? h("div", { class: "xl-controls" }, [modeSel, h("label", { class: "xl-grow" }, [slider])])
+    : null;
+  const root = h("div", { class: "xl-panel xl-overlay" }, [canvas, legendBox, controls, stepRow, readout]);
+  el.append(root);
+
+  // --- state and drawing -----------------------------------------------------------------------
+  let image: RGBAImage | null = rawImage(data.image);
+  let hover = -1;
+  const ctx = canvas.getContext?.("2d") ?? null;
+  const out = ctx ? ctx.createImageData(width, height) : null;
+  const hidden = new Uint8Array(regions?.count ?? 0);
+
+  const srcIndex = (): number => Math.min(sources.length - 1, Number(colourBy.value) || 0);
+  const step = (): number => {
+    const s = bus.get("step");
+    return s < 0 || s > steps ? steps : s;
+  };
+  const mode = (): number => (bus.get("mode") === 1 ? 1 : 0);
+
+  function draw(): void {
+    if (!ctx || !out) return;
+    const px = out.data;
+    const alpha = Number(opacity.value) / 100;
+    const si = srcIndex();
+    const src = sources[si];
+    const norm = norms[si];
+    const vals = src ? src.src.pixels(bus.get("token")) : null;
+    const k = regionsAtStep(step(), steps, order, regions, areaArr?.data);
+    hidden.fill(0);
+    if (regions) {
+      if (mode() === 0) {
+        hidden.fill(1);
+        for (let i = 0; i < k; i++) hidden[order[i]] = 0;
+      } else {
+        for (let i = 0; i < k; i++) hidden[order[i]] = 1;
+      }
+    }
+    const showEdges = regions && outlines.checked;
+    for (let p = 0; p < width * height; p++) {
+      const o = p * 4;
+      let r = image ? image.data[o] : 128;
+      let g = image ? image.data[o + 1] : 128;
+      let b = image ? image.data[o + 2] : 128;
+      const reg = regions ? regions.labels[p] : -1;
+      if (regions && hidden[reg]) {
+        const lum = 0.3 * r + 0.59 * g + 0.11 * b;
+        r = g = b = 110 + 0.15 * lum;
+      } else if (vals && alpha > 0) {
+        const v = vals[p];
+        if (Number.isFinite(v)) {
+          const c = colourRGB(norm(v), norm.scale);
+          r += (c[0] - r) * alpha;
+          g += (c[1] - g) * alpha;
+          b += (c[2] - b) * alpha;
+        }
+      }
+      if (showEdges && regions!.edge[p]) {
+        if (reg === hover) {
+          r = 232;
+          g = 89;
+          b = 12;
+        } else {
+          r = r * 0.45 + 140;
+          g = g * 0.45 + 140;
+          b = b * 0.45 + 140;
+        }
+      }
+      px[o] = r;
+      px[o + 1] = g;
+      px[o + 2] = b;
+      px[o + 3] = 255;
+    }
+    ctx.putImageData(out, 0, 0);
+  }
+  const frames = scheduler(draw);
+  const schedule = (): void => frames.schedule();
+
+  function describe(): void {
+    const tok = bus.get("token");
+    const s = step();
+    const curves = mode() === 0 ? insertion : deletion;
+    const tokText = tok >= 0 && tok < tokens.length ? `p(${JSON.stringify(tokens[tok])})` : "mean p";
+    let p = curveAt(curves, tok, s);
+    if (tok < 0 && curves && curves.shape.length === 2) {
+      let acc = 0;
+      for (let t = 0; t < curves.shape[0]; t++) acc += row(curves, t)[s];
+      p = acc / curves.shape[0];
+    }
+    const k = regionsAtStep(s, steps, order, regions, areaArr?.data);
+    const area = areaArr ? (areaArr.shape.length === 2 ? row(areaArr, Math.max(0, tok))[s] : areaArr.data[s]) : NaN;
+    const parts = order.length
+      ? [`${mode() === 0 ? "revealed" : "removed"} ${k}/${order.length} regions`, Number.isFinite(area) ? pct(area) : "", curves ? `${tokText} = ${fmt(p)}` : ""]
+      : [];
+    if (hover >= 0 && regions) {
+      const src = sources[srcIndex()];
+      const v = src?.src.perToken || src?.name === "gain"
+        ? src.src.pixels(tok)[firstPixel(hover)]
+        : src?.src.pixels(0)[firstPixel(hover)];
+      const rank = Array.prototype.indexOf.call(order, hover);
+      parts.push(`region ${hover}${rank >= 0 ? ` (rank ${rank + 1})` : ""}: ${src ? `${src.label} ${fmt(v ?? NaN)}` : ""}`);
+    }
+    readout.textContent = parts.filter(Boolean).join(" · ");
+  }
+  const firstPix = new Map<number, number>();
+  function firstPixel(r: number): number {
+    if (!firstPix.has(r) && regions) firstPix.set(r, Array.prototype.indexOf.call(regions.labels, r));
+    return firstPix.get(r) ?? 0;
+  }
+
+  function refreshLegend(): void {
+    const si = srcIndex();
+    legendBox.replaceChildren(sources[si] ? legend(norms[si], sources[si].label) : h("span"));
+  }
+  const update = (): void => {
+    slider.value = String(step());
+    modeSel.value = String(mode());
+    describe();
+    schedule();
+  };
+
+  // --- events ----------------------------------------------------------------------------------
+  const listen = <K extends keyof HTMLElementEventMap>(t: HTMLElement, type: K, fn: (ev: HTMLElementEventMap[K]) => void): void => {
+    t.addEventListener(type, fn);
+    d.add(() => t.removeEventListener(type, fn));
+  };
+  listen(opacity, "input", schedule);
+  listen(outlines, "change", schedule);
+  listen(colourBy, "change", () => {
+    refreshLegend();
+    update();
+  });
+  listen(modeSel, "change", () => bus.set("mode", Number(modeSel.value), "overlay"));
+  listen(slider, "input", () => bus.set("step", Number(slider.value), "overlay"));
+  listen(canvas, "mousemove", (ev) => {
+    if (!regions) return;
+    const rect = canvas.getBoundingClientRect();
+    const x = Math.floor(((ev.clientX - rect.left) / (rect.width || 1)) * width);
+    const y = Math.floor(((ev.clientY - rect.top) / (rect.height || 1)) * height);
+    const r = x >= 0 && y >= 0 && x < width && y < height ? regions.labels[y * width + x] : -1;
+    if (r !== hover) {
+      hover = r;
+      describe();
+      schedule();
+    }
+  });
+  listen(canvas, "mouseleave", () => {
+    hover = -1;
+    describe();
+    schedule();
+  });
+  for (const key of ["token", "step", "mode"]) d.add(bus.on(key, update));
+
+  if (!image && data.image) {
+    decodeImage(data.image)
+      .then((img) => {
+        image = img;
+        schedule();
+      })
+      .catch(() => {
+        readout.textContent = "xattr-lab: could not decode the image";
+      });
+  }
+  refreshLegend();
+  update();
+  root.dataset.ready = "1";
+  return () => {
+    frames.cancel();
+    d.run();
+    root.remove();
+  };
+}

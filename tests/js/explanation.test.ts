@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { pixelsOf } from "./canvasStub";
+import { createBus } from "../../js/lib/bus";
+import { renderPayload } from "../../js/render";
+import { renderCurves } from "../../js/views/curves";
+import { renderImageOverlay } from "../../js/views/imageOverlay";
+import { explanationData } from "./fixtures";
+
+describe("image overlay", () => {
+  it("renders a canvas, a legend and a step slider that follows the bus", () => {
+    const el = document.createElement("div");
+    const bus = createBus({ token: 0 });
+    const cleanup = renderImageOverlay(el, explanationData(), bus);
+    expect(el.querySelectorAll("canvas").length).toBeGreaterThanOrEqual(1);
+    expect(el.querySelector(".xl-legend")).not.toBeNull();
+    const slider = el.querySelector("input.xl-step") as HTMLInputElement;
+    expect(slider.max).toBe("4");
+    bus.set("step", 2);
+    expect(slider.value).toBe("2");
+    expect(el.querySelector(".xl-status")?.textContent).toContain("revealed 2/4 regions");
+    expect(el.querySelector(".xl-status")?.textContent).toContain('p("a") = 0.7');
+    slider.value = "1";
+    slider.dispatchEvent(new Event("input"));
+    expect(bus.get("step")).toBe(1);
+    bus.set("mode", 1);
+    expect(el.querySelector(".xl-status")?.textContent).toContain("removed 1/4 regions");
+    cleanup();
+    expect(el.children.length).toBe(0);
+  });
+
+  it("offers the per-token insertion gain as a second colouring", () => {
+    const el = document.createElement("div");
+    renderImageOverlay(el, explanationData(), createBus());
+    const options = Array.from(el.querySelectorAll("select[aria-label='colour by'] option")).map((o) => o.textContent);
+    expect(options).toEqual(["score", "Δp when revealed"]);
+  });
+
+  it("says so when there is no image", () => {
+    const el = document.createElement("div");
+    renderImageOverlay(el, {}, createBus());
+    expect(el.textContent).toContain("no image");
+  });
+});
+
+describe("curves", () => {
+  it("draws insertion and deletion of the selected token with AUCs and a step marker", () => {
+    const el = document.createElement("div");
+    const bus = createBus();
+    const cleanup = renderCurves(el, explanationData(), bus);
+    expect(el.textContent).toContain("mean of 3 tokens");
+    bus.set("token", 1);
+    expect(el.querySelector(".xl-key-title")?.textContent).toBe('"<img src=x onerror=alert(1)>"');
+    expect(el.querySelector("img")).toBeNull();
+    expect(el.querySelectorAll("path.xl-line").length).toBe(2);
+    // token 1 insertion [0.2,0.2,0.6,0.7,0.8] over area 0..1 in quarters: AUC = 0.5
+    expect(el.textContent).toContain("insertion AUC 0.5");
+    bus.set("step", 2);
+    expect(el.querySelector(".xl-status")?.textContent).toContain("step 2/4");
+    expect(el.querySelectorAll(".xl-marker circle").length).toBe(2);
+    cleanup();
+    expect(el.children.length).toBe(0);
+  });
+});
+
+describe("explanation (composite)", () => {
+  it("links the token strip, the overlay and the curves through one bus", () => {
+    const el = document.createElement("div");
+    const { bus, dispose } = renderPayload(el, { version: 1, view: "explanation", data: explanationData() });
+    expect(bus.get("step")).toBe(4);
+    const toks = el.querySelectorAll(".xl-strip [data-index]");
+    expect(toks.length).toBe(3);
+    (toks[2] as HTMLElement).click();
+    expect(bus.get("token")).toBe(2);
+    expect(el.querySelector(".xl-key-title")?.textContent).toContain("</script>");
+    expect(el.querySelector("script")).toBeNull();
+    expect(el.querySelector(".xl-overlay .xl-status")?.textContent).toContain("p(");
+    // the heatmap is per token: selecting another token repaints the overlay differently
+    const canvas = el.querySelector(".xl-overlay canvas");
+    const before = pixelsOf(canvas).join();
+    (toks[0] as HTMLElement).click();
+    expect(pixelsOf(canvas).join()).not.toBe(before);
+    expect(el.textContent).toContain("insertion AUC");
+    expect(el.querySelector("table")?.textContent).toContain("deletion AUC");
+    dispose();
+    expect(el.children.length).toBe(0);
+  });
+});
