@@ -25,9 +25,7 @@ def test_eagle_points_at_each_words_object(model):
 
 
 def test_eagle_beats_random(model, eagle):
-    rand = xattr_lab.explain(
-        model, model.image, "describe", method="random", regions="grid:8", progress=False
-    )
+    rand = xattr_lab.explain(model, model.image, "describe", method="random", regions="grid:8", progress=False)
     assert eagle.insertion_auc > rand.insertion_auc + 0.1
     assert eagle.deletion_auc < rand.deletion_auc - 0.1
 
@@ -79,9 +77,7 @@ def test_lima_with_candidates(model):
 
 
 def test_target_explains_a_counterfactual(model):
-    e = xattr_lab.explain(
-        model, model.image, "d", tokens=[0], target="green", regions="grid:4", progress=False
-    )
+    e = xattr_lab.explain(model, model.image, "d", tokens=[0], target="green", regions="grid:4", progress=False)
     assert e.generation.is_target and e.target_tokens == ("green",)
 
 
@@ -129,9 +125,7 @@ def test_registry():
 
 
 def test_map_method_goes_through_the_same_path(model):
-    e = xattr_lab.explain(
-        model, model.image, "d", method="test-center-first", regions="grid:4", progress=False
-    )
+    e = xattr_lab.explain(model, model.image, "d", method="test-center-first", regions="grid:4", progress=False)
     assert np.isnan(e.objective).all() and e.cost["n_forward"] <= 34
 
 

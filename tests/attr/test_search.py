@@ -38,9 +38,7 @@ def test_bidirectional_count_matches_lima(model):
     assert sorted(res.order.tolist()) == list(range(64))
 
 
-@pytest.mark.parametrize(
-    ("kw", "expected"), [({}, 1412), ({"search_scope": 8, "pending": 4, "update_step": 10}, 944)]
-)
+@pytest.mark.parametrize(("kw", "expected"), [({}, 1412), ({"search_scope": 8, "pending": 4, "update_step": 10}, 944)])
 def test_efficient_count_matches_eagle(model, kw, expected):
     sc = _scorer(model, "grid:8")
     res = run_search("efficient", EagleObjective(sc), 64, **kw)
