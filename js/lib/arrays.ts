@@ -94,3 +94,15 @@ export function cachedArray(value: unknown): NDArray | null {
   if (!CACHE.has(value)) CACHE.set(value, maybeArray(value));
   return CACHE.get(value) ?? null;
 }
+
+/** Nearest-neighbour upsampling of a [H, W] array by an integer factor. */
+export function upsample2d(arr: NDArray, k: number): NDArray {
+  if (k === 1) return arr;
+  const [h, w] = arr.shape;
+  const out = new Int32Array(h * k * w * k);
+  for (let y = 0; y < h * k; y++) {
+    const sy = Math.floor(y / k) * w;
+    for (let x = 0; x < w * k; x++) out[y * w * k + x] = arr.data[sy + Math.floor(x / k)];
+  }
+  return { data: out, shape: [h * k, w * k] };
+}

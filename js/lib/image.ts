@@ -65,3 +65,23 @@ export function imageShape(value: unknown): [number, number] | null {
   if (!isArraySpec(value) || value.shape.length < 2) return null;
   return [value.shape[0], value.shape[1]];
 }
+
+/** Integer factor that brings `side` up to at least `target` pixels (1 for large images). */
+export function upscaleFactor(side: number, target: number): number {
+  return Math.max(1, Math.min(8, Math.ceil(target / Math.max(1, side))));
+}
+
+/** Nearest-neighbour upsampling of an RGBA image by an integer factor. */
+export function upsampleImage(img: RGBAImage, k: number): RGBAImage {
+  if (k === 1) return img;
+  const width = img.width * k;
+  const height = img.height * k;
+  const data = new Uint8ClampedArray(width * height * 4);
+  const src = new Uint32Array(img.data.buffer, img.data.byteOffset, img.width * img.height);
+  const dst = new Uint32Array(data.buffer);
+  for (let y = 0; y < height; y++) {
+    const sy = Math.floor(y / k) * img.width;
+    for (let x = 0; x < width; x++) dst[y * width + x] = src[sy + Math.floor(x / k)];
+  }
+  return { width, height, data };
+}

@@ -24,10 +24,12 @@ export function paintHeat(
     let b = image ? image.data[o + 2] : 128;
     const v = values ? values[p] : NaN;
     if (Number.isFinite(v)) {
-      const c = colourRGB(norm(v), norm.scale);
-      r += (c[0] - r) * alpha;
-      g += (c[1] - g) * alpha;
-      b += (c[2] - b) * alpha;
+      const tv = norm(v);
+      const c = colourRGB(tv, norm.scale);
+      const a = norm.scale === "coolwarm" ? alpha * (0.1 + 0.9 * Math.min(1, Math.abs(2 * tv - 1) * 1.4)) : alpha;
+      r += (c[0] - r) * a;
+      g += (c[1] - g) * a;
+      b += (c[2] - b) * a;
     }
     if (regions && regions.edge[p]) {
       r = r * 0.6 + 100;

@@ -126,19 +126,26 @@ export function mapSource(
   return null;
 }
 
-/** Per-token marginal gain of each region in insertion order: p(step k) - p(step k-1), as [T, R]. */
+/**
+ * Per-token marginal gain of each region in insertion order, p(step k) - p(step k-1), as [T + 1, R]
+ * (the last row is the mean over tokens). Null unless there is one step per region.
+ */
 export function insertionGains(insertion: NDArray, order: ArrayLike<number>, count: number): NDArray | null {
   const [tokens, steps1] = insertion.shape;
   if (steps1 - 1 !== order.length) return null;
-  const out = new Float32Array(tokens * count).fill(NaN);
+  const out = new Float32Array((tokens + 1) * count).fill(NaN);
+  const mean = out.subarray(tokens * count);
   for (let t = 0; t < tokens; t++) {
     const c = row(insertion, t);
     for (let k = 1; k < steps1; k++) {
       const r = order[k - 1];
-      if (r >= 0 && r < count) out[t * count + r] = c[k] - c[k - 1];
+      if (r < 0 || r >= count) continue;
+      const g = c[k] - c[k - 1];
+      out[t * count + r] = g;
+      mean[r] = (Number.isNaN(mean[r]) ? 0 : mean[r]) + (Number.isFinite(g) ? g / tokens : 0);
     }
   }
-  return { data: out, shape: [tokens, count] };
+  return { data: out, shape: [tokens + 1, count] };
 }
 
 /** Area under a curve by the trapezoid rule over x. */

@@ -31,7 +31,7 @@ border:1px solid transparent;cursor:pointer;white-space:pre;user-select:none}
 .xl-legend-bar{display:inline-flex;flex-direction:column;gap:1px}
 .xl-legend-ticks{display:flex;justify-content:space-between;width:122px;font-variant-numeric:tabular-nums}
 .xl-canvas{display:block;border-radius:3px;border:1px solid var(--xl-border);max-width:100%}
-.xl-pixelated{image-rendering:pixelated;border-radius:0}
+.xl-pixelated{image-rendering:pixelated}
 .xl-clickable{cursor:crosshair}
 .xl-controls{display:flex;flex-wrap:wrap;gap:10px;align-items:center;font-size:12px;color:var(--xl-muted)}
 .xl-controls label{display:inline-flex;align-items:center;gap:4px}
@@ -80,6 +80,7 @@ color:var(--xl-fg);background:transparent;border:1px solid transparent;border-ra
 .xl-stack{position:relative;line-height:0}
 .xl-hl{position:absolute;box-sizing:border-box;border:2px solid var(--xl-accent);pointer-events:none;top:0;height:100%}
 .xl-side{gap:10px}
+.xl-curves{max-width:370px}
 .xl-busy{color:var(--xl-accent)}
 `;
 

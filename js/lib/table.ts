@@ -3,15 +3,17 @@
 import { h } from "./dom";
 import { fmt } from "./format";
 
-/** A key → value table from a flat dict (non-numbers shown as text). */
-export function kvTable(values: Record<string, unknown>, caption = ""): HTMLTableElement {
+/** A key → value table from a flat dict (null shown as n/a); rows past `first` fold into "more". */
+export function kvTable(values: Record<string, unknown>, caption = "", first = Infinity): HTMLElement {
   const table = h("table", { class: "xl-table" });
   if (caption) table.append(h("caption", {}, [caption]));
-  for (const [k, v] of Object.entries(values ?? {})) {
-    if (v === null || typeof v === "object") continue;
-    table.append(h("tr", {}, [h("th", { scope: "row" }, [k]), h("td", {}, [typeof v === "number" ? fmt(v) : String(v)])]));
-  }
-  return table;
+  const rows = Object.entries(values ?? {}).filter(([, v]) => v === null || typeof v !== "object");
+  const cell = (v: unknown): string => (v === null ? "n/a" : typeof v === "number" ? fmt(v) : String(v));
+  const tr = ([k, v]: [string, unknown]) => h("tr", {}, [h("th", { scope: "row" }, [k]), h("td", {}, [cell(v)])]);
+  table.append(...rows.slice(0, first).map(tr));
+  if (rows.length <= first) return table;
+  const more = h("table", { class: "xl-table" }, rows.slice(first).map(tr));
+  return h("div", {}, [table, h("details", {}, [h("summary", { class: "xl-note" }, [`${rows.length - first} more`]), more])]);
 }
 
 /** Rows of metrics × columns (methods); the best of each row is marked when `better` says which way. */

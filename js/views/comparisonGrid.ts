@@ -2,11 +2,11 @@
 // metrics, columns: methods; the best of each row marked). Maps follow the selected token when they
 // are per-token; clicking a method puts it on the bus as "method".
 
-import { cachedArray, type NDArray } from "../lib/arrays";
+import { cachedArray, type NDArray, upsample2d } from "../lib/arrays";
 import { type Bus, disposer } from "../lib/bus";
 import { normaliser } from "../lib/colors";
 import { h } from "../lib/dom";
-import { decodeImage, imageShape, type RGBAImage, rawImage } from "../lib/image";
+import { decodeImage, imageShape, type RGBAImage, rawImage, upsampleImage, upscaleFactor } from "../lib/image";
 import { legend } from "../lib/legend";
 import { paintHeat } from "../lib/paint";
 import { type MapSource, mapSource, regionsOf } from "../lib/regions";
@@ -42,8 +42,11 @@ export function renderComparisonGrid(el: HTMLElement, data: ComparisonData, bus:
   const methods = Array.isArray(data.methods) ? data.methods.map(String) : [];
   const labelsArr = cachedArray(data.labels);
   const shape = imageShape(data.image) ?? (labelsArr ? [labelsArr.shape[0], labelsArr.shape[1]] : [1, 1]);
-  const [height, width] = shape;
-  const regions = labelsArr && labelsArr.shape[0] === height && labelsArr.shape[1] === width ? regionsOf(labelsArr, data.n_regions) : null;
+  const k = upscaleFactor(Math.max(shape[0], shape[1]), 150);
+  const [height, width] = [shape[0] * k, shape[1] * k];
+  const regions = labelsArr && labelsArr.shape[0] === shape[0] && labelsArr.shape[1] === shape[1]
+    ? regionsOf(upsample2d(labelsArr, k), data.n_regions)
+    : null;
   const rs = cachedArray(data.region_scores);
   const pm = cachedArray(data.pixel_maps);
   const sources: (MapSource | null)[] = methods.map((_, m) =>
@@ -56,7 +59,7 @@ export function renderComparisonGrid(el: HTMLElement, data: ComparisonData, bus:
   const perToken = sources.some((s) => s?.perToken);
 
   const cells = methods.map((name, m) => {
-    const canvas = h("canvas", { width, height, class: "xl-canvas xl-thumb", "aria-label": `${name} map` });
+    const canvas = h("canvas", { width, height, class: `xl-canvas xl-thumb${k > 1 ? " xl-pixelated" : ""}`, "aria-label": `${name} map` });
     const cell = h("button", { type: "button", class: "xl-cell", "data-method": m, title: name }, [
       h("span", { class: "xl-cell-title" }, [name]),
       canvas,
@@ -82,7 +85,8 @@ export function renderComparisonGrid(el: HTMLElement, data: ComparisonData, bus:
   el.append(root);
   if (perToken && data.tokens) d.add(renderTokenStrip(stripBox, { tokens: data.tokens, prompt_tokens: data.prompt_tokens, scores: data.scores }, bus));
 
-  let image: RGBAImage | null = rawImage(data.image);
+  const raw = rawImage(data.image);
+  let image: RGBAImage | null = raw ? upsampleImage(raw, k) : null;
   const draw = (): void => {
     const tok = bus.get("token");
     const sel = bus.get("method");
@@ -102,7 +106,7 @@ export function renderComparisonGrid(el: HTMLElement, data: ComparisonData, bus:
   for (const k of ["token", "method"]) d.add(bus.on(k, draw));
   if (!image && data.image) {
     decodeImage(data.image).then((img) => {
-      image = img;
+      image = img ? upsampleImage(img, k) : null;
       draw();
     }).catch(() => undefined);
   }

@@ -6,6 +6,7 @@ import { type Bus, disposer } from "../lib/bus";
 import { h } from "../lib/dom";
 import { fmt, pct } from "../lib/format";
 import { auc } from "../lib/regions";
+import { rowMap } from "../lib/rows";
 import { axes, type Frame, linePath, s, scale, svgPoint } from "../lib/svg";
 
 export interface CurvesData {
@@ -13,6 +14,7 @@ export interface CurvesData {
   deletion?: unknown;
   area?: unknown;
   tokens?: string[];
+  targets?: unknown;
 }
 
 const INS = "#4e79a7";
@@ -38,6 +40,7 @@ export function renderCurves(el: HTMLElement, data: CurvesData, bus: Bus): () =>
   const areaArr = cachedArray(data.area);
   const tokens = Array.isArray(data.tokens) ? data.tokens.map(String) : [];
   const n = (ins ?? del)?.shape.slice(-1)[0] ?? 0;
+  const rows = rowMap(data.targets, (ins ?? del)?.shape.length === 2 ? (ins ?? del)!.shape[0] : 1);
   const f: Frame = { width: 340, height: 220, left: 44, right: 12, top: 10, bottom: 34 };
   const x = scale(0, 1, f.left, f.width - f.right);
   const y = scale(0, 1, f.height - f.bottom, f.top);
@@ -56,22 +59,28 @@ export function renderCurves(el: HTMLElement, data: CurvesData, bus: Bus): () =>
   }
 
   const xsFor = (token: number): Float64Array => {
-    if (areaArr) return Float64Array.from(areaArr.shape.length === 2 ? row(areaArr, Math.max(0, token)) : areaArr.data);
+    if (areaArr) return Float64Array.from(areaArr.shape.length === 2 ? row(areaArr, Math.max(0, rows.rowOf(token))) : areaArr.data);
     return Float64Array.from({ length: n }, (_, i) => i / (n - 1 || 1));
   };
 
   function draw(): void {
     const token = bus.get("token");
+    const r = rows.rowOf(token);
     const xs = xsFor(token);
     let hi = 0;
-    const ci = curveOf(ins, token);
-    const cd = curveOf(del, token);
+    const ci = curveOf(ins, r);
+    const cd = curveOf(del, r);
     for (const c of [ci, cd]) if (c) for (const v of c) if (Number.isFinite(v) && v > hi) hi = v;
     const yy = scale(0, hi > 0 ? Math.min(1, hi * 1.08) : 1, f.height - f.bottom, f.top);
     axes(axisG, f, x, yy, "fraction of image revealed / removed", "p(token)");
     lines.replaceChildren();
     key.replaceChildren();
-    const label = token >= 0 && token < tokens.length ? JSON.stringify(tokens[token]) : `mean of ${ins?.shape[0] ?? 1} tokens`;
+    const mean = `mean of ${rows.rows} explained token${rows.rows === 1 ? "" : "s"}`;
+    const label = r >= 0 && token < tokens.length
+      ? JSON.stringify(tokens[token])
+      : token >= 0 && token < tokens.length
+        ? `${JSON.stringify(tokens[token])} was not explained: ${mean}`
+        : mean;
     key.append(h("span", { class: "xl-key-title" }, [label]));
     for (const [c, colour, name] of [[ci, INS, "insertion"], [cd, DEL, "deletion"]] as const) {
       if (!c) continue;

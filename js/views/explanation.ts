@@ -24,10 +24,9 @@ export function renderExplanation(el: HTMLElement, data: ExplanationData, bus: B
   const side = h("div", { class: "xl-panel xl-side" });
   const metrics = data.metrics && typeof data.metrics === "object" ? data.metrics : null;
   const cost = data.cost && typeof data.cost === "object" ? data.cost : null;
-  if (metrics && Object.keys(metrics).length) side.append(kvTable(metrics, "metrics"));
-  if (cost && Object.keys(cost).length) side.append(kvTable(cost, "cost"));
+  if (metrics && Object.keys(metrics).length) side.append(kvTable(metrics, "metrics", 6));
+  if (cost && Object.keys(cost).length) side.append(kvTable(cost, "cost", 4));
   const root = h("div", { class: "xl-panel xl-explanation" }, [
-    data.method ? h("div", { class: "xl-subtitle" }, [`method: ${String(data.method)}`]) : null,
     stripBox,
     h("div", { class: "xl-row" }, [overlayBox, curvesBox, side.childElementCount ? side : null]),
   ]);

@@ -2,14 +2,15 @@
 // reveals (insertion) or removes (deletion) regions in the method's order, with the selected token's
 // probability at that step. Bus: reads/writes "step" and "mode" (0 insertion, 1 deletion), reads "token".
 
-import { cachedArray, type NDArray, row } from "../lib/arrays";
+import { cachedArray, type NDArray, row, upsample2d } from "../lib/arrays";
 import { type Bus, disposer } from "../lib/bus";
 import { colourRGB, normaliser } from "../lib/colors";
 import { h } from "../lib/dom";
 import { scheduler } from "../lib/frame";
 import { fmt, pct } from "../lib/format";
-import { decodeImage, imageShape, type RGBAImage, rawImage } from "../lib/image";
+import { decodeImage, imageShape, type RGBAImage, rawImage, upsampleImage, upscaleFactor } from "../lib/image";
 import { legend } from "../lib/legend";
+import { rowMap } from "../lib/rows";
 import { insertionGains, type MapSource, mapSource, regionsAtStep, regionsOf, type Regions } from "../lib/regions";
 
 export interface OverlayData {
@@ -25,16 +26,20 @@ export interface OverlayData {
   deletion?: unknown;
   area?: unknown;
   tokens?: string[];
+  targets?: unknown;
   width?: number;
+  /** Initial colouring: "map" (region scores), "pixel" (pixel map) or "gain" (per-token Δp). */
+  colour_by?: string;
 }
 
-/** Per-token value at each step of a [T, S+1] (or [S+1]) curve array. */
-function curveAt(curves: NDArray | null, token: number, step: number): number {
+/** Value at `step` of curve row `r` of a [T, S+1] (or [S+1]) array; the mean over rows when r < 0. */
+function curveAt(curves: NDArray | null, r: number, step: number): number {
   if (!curves) return NaN;
   if (curves.shape.length === 1) return curves.data[step] ?? NaN;
-  const t = token >= 0 ? token : 0;
-  if (t >= curves.shape[0]) return NaN;
-  return row(curves, t)[step] ?? NaN;
+  if (r >= 0) return r < curves.shape[0] ? (row(curves, r)[step] ?? NaN) : NaN;
+  let acc = 0;
+  for (let t = 0; t < curves.shape[0]; t++) acc += row(curves, t)[step];
+  return acc / curves.shape[0];
 }
 
 export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus): () => void {
@@ -45,10 +50,12 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
     el.append(h("div", { class: "xl-error" }, ["xattr-lab: no image in this result"]));
     return () => undefined;
   }
-  const [height, width] = shape;
+  // Small images are drawn at an integer upscale (nearest) so outlines stay one screen pixel wide.
+  const k = upscaleFactor(Math.max(shape[0], shape[1]), 240);
+  const [height, width] = [shape[0] * k, shape[1] * k];
   const regions: Regions | null =
-    labelsArr && labelsArr.shape[0] === height && labelsArr.shape[1] === width
-      ? regionsOf(labelsArr, data.n_regions)
+    labelsArr && labelsArr.shape[0] === shape[0] && labelsArr.shape[1] === shape[1]
+      ? regionsOf(upsample2d(labelsArr, k), data.n_regions)
       : null;
   const order = cachedArray(data.order)?.data ?? new Int32Array(0);
   const insertion = cachedArray(data.insertion);
@@ -57,18 +64,29 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
   const steps = insertion ? insertion.shape[insertion.shape.length - 1] - 1 : order.length;
   const tokens = Array.isArray(data.tokens) ? data.tokens.map(String) : [];
 
-  const method = mapSource(cachedArray(data.region_scores), cachedArray(data.pixel_map), regions, width, height);
-  const gains = insertion && regions ? insertionGains(insertion, order, regions.count) : null;
+  const rows = rowMap(data.targets, insertion?.shape.length === 2 ? insertion.shape[0] : 1);
+  const regionMap = mapSource(cachedArray(data.region_scores), null, regions, width, height);
+  const pixelMap = mapSource(null, cachedArray(data.pixel_map), null, width, height);
+  const gains = insertion && insertion.shape.length === 2 && regions ? insertionGains(insertion, order, regions.count) : null;
   const gainSource = gains ? mapSource(gains, null, regions, width, height) : null;
   const sources: { name: string; label: string; src: MapSource; signed?: boolean }[] = [];
-  if (method) sources.push({ name: "map", label: data.map_label ?? "attribution", src: method, signed: data.signed });
-  if (gainSource) sources.push({ name: "gain", label: "Δp when revealed", src: gainSource, signed: true });
+  if (regionMap) sources.push({ name: "map", label: data.map_label ?? "attribution", src: regionMap, signed: data.signed });
+  if (pixelMap) sources.push({ name: "pixel", label: "pixel map", src: pixelMap, signed: data.signed });
+  if (gainSource) sources.push({ name: "gain", label: "Δp when revealed (token)", src: gainSource, signed: true });
+  // Which row of a source to paint for the selected token: per-token maps and gains follow the curve
+  // rows; the gain's extra last row is the mean over explained tokens.
+  const rowFor = (name: string, token: number): number => {
+    const r = rows.rowOf(token);
+    if (name === "gain") return r >= 0 ? r : rows.rows;
+    return r >= 0 ? r : 0;
+  };
   const norms = sources.map((s) => normaliser(s.src.all, s.signed));
 
   // --- DOM -------------------------------------------------------------------------------------
   const canvas = h("canvas", { width, height, class: "xl-canvas", "aria-label": "image with heatmap overlay" });
-  const cssWidth = Math.max(220, Math.min(data.width ?? 320, 420));
+  const cssWidth = Math.max(220, Math.min(data.width ?? 300, 420));
   canvas.style.width = `${cssWidth}px`;
+  if (k > 1) canvas.classList.add("xl-pixelated");
   canvas.style.height = `${(cssWidth * height) / width}px`;
   const readout = h("div", { class: "xl-status", "aria-live": "polite" });
   const legendBox = h("div", { class: "xl-legend-box" });
@@ -76,6 +94,9 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
   const outlines = h("input", { type: "checkbox", checked: true, "aria-label": "region outlines" });
   const colourBy = h("select", { "aria-label": "colour by" });
   sources.forEach((s, i) => colourBy.append(h("option", { value: i }, [s.label])));
+  const oneSharedMap = sources.length > 0 && !sources[0].src.perToken && rows.rows > 1;
+  const wanted = data.colour_by ?? (oneSharedMap && gainSource ? "gain" : sources[0]?.name);
+  colourBy.value = String(Math.max(0, sources.findIndex((s) => s.name === wanted)));
   const modeSel = h("select", { "aria-label": "order" }, [
     h("option", { value: 0 }, ["insertion"]),
     h("option", { value: 1 }, ["deletion"]),
@@ -92,10 +113,12 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
     ? h("div", { class: "xl-controls" }, [modeSel, h("label", { class: "xl-grow" }, [slider])])
     : null;
   const root = h("div", { class: "xl-panel xl-overlay" }, [canvas, legendBox, controls, stepRow, readout]);
+  root.style.maxWidth = `${cssWidth + 2}px`;
   el.append(root);
 
   // --- state and drawing -----------------------------------------------------------------------
-  let image: RGBAImage | null = rawImage(data.image);
+  const raw = rawImage(data.image);
+  let image: RGBAImage | null = raw ? upsampleImage(raw, k) : null;
   let hover = -1;
   const ctx = canvas.getContext?.("2d") ?? null;
   const out = ctx ? ctx.createImageData(width, height) : null;
@@ -115,7 +138,7 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
     const si = srcIndex();
     const src = sources[si];
     const norm = norms[si];
-    const vals = src ? src.src.pixels(bus.get("token")) : null;
+    const vals = src ? src.src.pixels(rowFor(src.name, bus.get("token"))) : null;
     const k = regionsAtStep(step(), steps, order, regions, areaArr?.data);
     hidden.fill(0);
     if (regions) {
@@ -139,10 +162,13 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
       } else if (vals && alpha > 0) {
         const v = vals[p];
         if (Number.isFinite(v)) {
-          const c = colourRGB(norm(v), norm.scale);
-          r += (c[0] - r) * alpha;
-          g += (c[1] - g) * alpha;
-          b += (c[2] - b) * alpha;
+          const tv = norm(v);
+          const c = colourRGB(tv, norm.scale);
+          // Diverging: near-zero is see-through, so the image shows where nothing is attributed.
+          const a = norm.scale === "coolwarm" ? alpha * (0.1 + 0.9 * Math.min(1, Math.abs(2 * tv - 1) * 1.4)) : alpha;
+          r += (c[0] - r) * a;
+          g += (c[1] - g) * a;
+          b += (c[2] - b) * a;
         }
       }
       if (showEdges && regions!.edge[p]) {
@@ -170,23 +196,17 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
     const tok = bus.get("token");
     const s = step();
     const curves = mode() === 0 ? insertion : deletion;
-    const tokText = tok >= 0 && tok < tokens.length ? `p(${JSON.stringify(tokens[tok])})` : "mean p";
-    let p = curveAt(curves, tok, s);
-    if (tok < 0 && curves && curves.shape.length === 2) {
-      let acc = 0;
-      for (let t = 0; t < curves.shape[0]; t++) acc += row(curves, t)[s];
-      p = acc / curves.shape[0];
-    }
+    const r = rows.rowOf(tok);
+    const tokText = r >= 0 && tok < tokens.length ? `p(${JSON.stringify(tokens[tok])})` : "mean p";
+    const p = curveAt(curves, r, s);
     const k = regionsAtStep(s, steps, order, regions, areaArr?.data);
-    const area = areaArr ? (areaArr.shape.length === 2 ? row(areaArr, Math.max(0, tok))[s] : areaArr.data[s]) : NaN;
+    const area = areaArr ? (areaArr.shape.length === 2 ? row(areaArr, Math.max(0, r))[s] : areaArr.data[s]) : NaN;
     const parts = order.length
       ? [`${mode() === 0 ? "revealed" : "removed"} ${k}/${order.length} regions`, Number.isFinite(area) ? pct(area) : "", curves ? `${tokText} = ${fmt(p)}` : ""]
       : [];
     if (hover >= 0 && regions) {
       const src = sources[srcIndex()];
-      const v = src?.src.perToken || src?.name === "gain"
-        ? src.src.pixels(tok)[firstPixel(hover)]
-        : src?.src.pixels(0)[firstPixel(hover)];
+      const v = src ? src.src.pixels(rowFor(src.name, tok))[firstPixel(hover)] : NaN;
       const rank = Array.prototype.indexOf.call(order, hover);
       parts.push(`region ${hover}${rank >= 0 ? ` (rank ${rank + 1})` : ""}: ${src ? `${src.label} ${fmt(v ?? NaN)}` : ""}`);
     }
@@ -244,7 +264,7 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
   if (!image && data.image) {
     decodeImage(data.image)
       .then((img) => {
-        image = img;
+        image = img ? upsampleImage(img, k) : null;
         schedule();
       })
       .catch(() => {

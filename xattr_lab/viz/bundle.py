@@ -32,11 +32,17 @@ def payload_bundle(payload: dict[str, Any], summary: str) -> dict[str, Any]:
     }
 
 
-def result_bundle(result: Any) -> dict[str, Any]:
-    """The MIME bundle of a result object (Explanation, Comparison, SpectrumReport, TrainingRun, ...)."""
+def result_payload(result: Any) -> dict[str, Any] | None:
+    """The view payload of a result object, or None when its type has no view."""
     from xattr_lab.viz import builders  # noqa: F401  (registers the builders)
 
     builder = _PAYLOAD_BUILDERS.get(type(result).__name__)
-    if builder is None:
+    return None if builder is None else builder(result)
+
+
+def result_bundle(result: Any) -> dict[str, Any]:
+    """The MIME bundle of a result object (Explanation, Comparison, SpectrumReport, TrainingRun, ...)."""
+    payload = result_payload(result)
+    if payload is None:
         return {"text/plain": repr(result)}
-    return payload_bundle(builder(result), repr(result))
+    return payload_bundle(payload, repr(result))

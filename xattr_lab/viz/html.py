@@ -69,3 +69,18 @@ def write_html(payload: dict[str, Any], summary: str, path: str | os.PathLike, t
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(html_document(payload, summary, title), "utf-8")
     return target
+
+
+def export_html(result: Any, path: str | os.PathLike) -> Path:
+    """Write a result (Explanation, SpectrumReport, TrainingRun, Comparison, View) as one self-contained page.
+
+    Raises:
+        TypeError: for an object with no view.
+    """
+    from xattr_lab.viz.bundle import result_payload
+
+    payload = getattr(result, "payload", None) if type(result).__name__ == "View" else result_payload(result)
+    if payload is None:
+        raise TypeError(f"result: {type(result).__name__} has no HTML view")
+    summary = repr(result)
+    return write_html(payload, summary, path, title=summary[:120])

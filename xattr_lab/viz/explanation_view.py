@@ -1,0 +1,123 @@
+"""The explanation view: token strip ↔ image with heatmap overlay and insertion slider ↔ curves.
+
+Built from ``Explanation.to_view_data()`` (or a plain dict shaped like it). Missing optional keys are
+tolerated: a result without curves shows no slider, one without regions shows the pixel map only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from xattr_lab.viz._clean import clean, str_list
+from xattr_lab.viz.images import (
+    DEFAULT_MAX_SIDE,
+    as_rgb_uint8,
+    display_size,
+    encode_labels,
+    encode_png,
+    pool_map,
+    resize_image,
+    resize_labels,
+)
+from xattr_lab.viz.payload import encode_array, make_payload
+
+PIXEL_MAP_SIDE = 96
+
+
+def _split_tokens(data: Mapping[str, Any]) -> tuple[list[str], list[str], np.ndarray | None, Any]:
+    """(prompt tokens, generated tokens, targets as generated indices or None, per-generated scores)."""
+    tokens = str_list("tokens", data.get("tokens"))
+    kind = data.get("token_kind")
+    targets = data.get("targets")
+    scores = data.get("scores", data.get("reliance"))
+    if kind is not None:  # Explanation.to_view_data: prompt + generated, indices into the whole list
+        kind = list(kind)
+        if len(kind) != len(tokens):
+            raise ValueError(f"token_kind: expected {len(tokens)} entries, got {len(kind)}")
+        offset = sum(1 for k in kind if k == "prompt")
+        prompt, generated = tokens[:offset], tokens[offset:]
+        if targets is not None:
+            targets = np.asarray(targets, dtype=np.int64) - offset
+        if scores is not None:
+            scores = np.asarray(scores, dtype=np.float64)
+            scores = scores[offset:] if scores.shape == (len(tokens),) else scores
+        return prompt, generated, targets, scores
+    prompt = str_list("prompt_tokens", data.get("prompt_tokens"))
+    return prompt, tokens, None if targets is None else np.asarray(targets, dtype=np.int64), scores
+
+
+def _is_region_constant(pixel_map: np.ndarray, labels: np.ndarray, region_scores: np.ndarray) -> bool:
+    if pixel_map.shape != labels.shape or region_scores.ndim != 1 or labels.max(initial=-1) >= len(region_scores):
+        return False
+    return bool(np.allclose(pixel_map, region_scores[labels], equal_nan=True, atol=1e-6))
+
+
+def explanation_payload(
+    data: Mapping[str, Any], title: str | None = None, max_side: int = DEFAULT_MAX_SIDE
+) -> dict[str, Any]:
+    """The payload of the composite ``explanation`` view.
+
+    Args:
+        data: ``Explanation.to_view_data()`` or a dict with the same keys: ``image`` [H, W, 3],
+            ``labels`` [H, W], ``region_scores`` [N] or [T, N], ``pixel_map`` [H, W], ``order`` [N],
+            ``area`` [S + 1], ``insertion``/``deletion`` [T, S + 1], ``tokens`` (+ ``token_kind`` and
+            ``targets``, or ``prompt_tokens``), ``reliance``/``scores``, ``metrics``, ``cost``, ``method``.
+        title: title line; default from the method.
+        max_side: longest image side sent to the browser (the image, labels and maps are downsized).
+
+    Returns:
+        The view payload (arrays as bytes).
+    """
+    prompt, generated, targets, scores = _split_tokens(data)
+    out: dict[str, Any] = {"tokens": generated, "prompt_tokens": prompt, "score_label": "vision reliance"}
+    if scores is not None:
+        scores = np.asarray(scores, dtype=np.float64)
+        if scores.shape == (len(generated),):
+            out["scores"] = encode_array(scores)
+    if targets is not None:
+        out["targets"] = encode_array(targets, "int32")
+
+    size = None
+    if data.get("image") is not None:
+        image = as_rgb_uint8(data["image"])
+        size = display_size(*image.shape[:2], max_side=max_side)
+        out["image"] = encode_png(resize_image(image, size))
+    labels = data.get("labels")
+    region_scores = data.get("region_scores")
+    if labels is not None:
+        labels = np.asarray(labels)
+        size = size or display_size(*labels.shape, max_side=max_side)
+        out["labels"] = encode_labels(resize_labels(labels, size))
+        out["n_regions"] = int(labels.max(initial=-1)) + 1
+    if region_scores is not None:
+        region_scores = np.asarray(region_scores, dtype=np.float64)
+        out["region_scores"] = encode_array(region_scores)
+    pixel_map = data.get("pixel_map")
+    if pixel_map is not None:
+        pixel_map = np.asarray(pixel_map, dtype=np.float64)
+        redundant = labels is not None and region_scores is not None and _is_region_constant(
+            pixel_map, labels, region_scores
+        )
+        if not redundant:
+            out["pixel_map"] = encode_array(pool_map(pixel_map, PIXEL_MAP_SIDE))
+    for key, dtype in (("order", "int32"), ("area", "float32"), ("insertion", "float32"), ("deletion", "float32")):
+        if data.get(key) is not None:
+            out[key] = encode_array(np.asarray(data[key]), dtype)
+    method = data.get("method")
+    if method:
+        out["method"] = str(method)
+        out["map_label"] = f"{method} score"
+    for key in ("metrics", "cost"):
+        if isinstance(data.get(key), Mapping):
+            out[key] = clean(dict(data[key]))
+    if data.get("partial"):
+        out["metrics"] = {**out.get("metrics", {}), "partial": "yes (interrupted)"}
+    if data.get("colour_by"):
+        out["colour_by"] = str(data["colour_by"])
+    if title is None and method:
+        n = len(targets) if targets is not None else len(generated)
+        title = f"{method}: {n} explained token{'s' if n != 1 else ''}"
+    return make_payload("explanation", out, title)
