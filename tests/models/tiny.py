@@ -87,9 +87,7 @@ def tiny_llava(size: int = 32, patch: int = 8) -> tuple[Any, Any]:
     torch.manual_seed(0)
     model = LlavaForConditionalGeneration(config).eval()
     proc = LlavaProcessor(
-        image_processor=CLIPImageProcessorPil(
-            size={"shortest_edge": size}, crop_size={"height": size, "width": size}
-        ),
+        image_processor=CLIPImageProcessorPil(size={"shortest_edge": size}, crop_size={"height": size, "width": size}),
         tokenizer=tok,
         patch_size=patch,
         vision_feature_select_strategy="default",

@@ -61,17 +61,13 @@ class ClassifierScoringModel:
         n = len(self.class_names)
         return f"ClassifierScoringModel({self.name!r}, n_classes={n}, n_forward={self.n_forward})"
 
-    def pixel_forward(
-        self, gen: Generation, pixels: torch.Tensor, positions: list[int] | None = None
-    ) -> torch.Tensor:
+    def pixel_forward(self, gen: Generation, pixels: torch.Tensor, positions: list[int] | None = None) -> torch.Tensor:
         """Differentiable probabilities [B, K] of ``gen``'s classes from images [B, 3, H, W] in [0, 1]."""
         pos = self._positions(gen, positions)
         self.n_forward += 1
         logits = self.module(self.preprocess(pixels.to(self.device)))
         if logits.ndim != 2 or logits.shape[1] != len(self.class_names):
-            raise ValueError(
-                f"module: expected logits [B, {len(self.class_names)}], got {tuple(logits.shape)}"
-            )
+            raise ValueError(f"module: expected logits [B, {len(self.class_names)}], got {tuple(logits.shape)}")
         probs = torch.softmax(logits.float(), dim=-1)
         return probs[:, gen.generated_ids[pos].to(probs.device)]
 
@@ -154,10 +150,6 @@ class ClassifierScoringModel:
 
         return self._batch.run(masks.shape[0], run)
 
-    def score_text(
-        self, gen: Generation, variants: list[str], positions: list[int] | None = None
-    ) -> torch.Tensor:
+    def score_text(self, gen: Generation, variants: list[str], positions: list[int] | None = None) -> torch.Tensor:
         """Not available: classifiers have no prompt."""
-        raise NotImplementedError(
-            f"{self.name}: image classifiers have no text input (capabilities lack 'text')"
-        )
+        raise NotImplementedError(f"{self.name}: image classifiers have no text input (capabilities lack 'text')")

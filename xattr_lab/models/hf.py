@@ -198,9 +198,7 @@ class HFScoringModel:
         if not isinstance(prompt, str):
             raise TypeError(f"prompt: expected a str, got {type(prompt).__name__}")
         if not prompt.strip():
-            raise ValueError(
-                "prompt: got an empty prompt; ask the model something, e.g. 'Describe the image.'"
-            )
+            raise ValueError("prompt: got an empty prompt; ask the model something, e.g. 'Describe the image.'")
         return prompt
 
     def _display(self, ids: Sequence[int]) -> tuple[str, ...]:
@@ -354,9 +352,7 @@ class HFScoringModel:
         enc = prep.enc
         n_in = enc["input_ids"].shape[1]
         if not torch.equal(enc["input_ids"][0].cpu(), gen.input_ids.cpu()):
-            raise ValueError(
-                "gen: its input_ids do not match this model's processing of its image and prompt"
-            )
+            raise ValueError("gen: its input_ids do not match this model's processing of its image and prompt")
         gen_ids = gen.generated_ids[:last].to(self.device)
         out = {"input_ids": torch.cat([enc["input_ids"][0], gen_ids])[None]}
         out["attention_mask"] = torch.ones_like(out["input_ids"])
@@ -442,9 +438,7 @@ class HFScoringModel:
 
         return self._batch.run(masks.shape[0], run)
 
-    def score_text(
-        self, gen: Generation, variants: list[str], positions: list[int] | None = None
-    ) -> torch.Tensor:
+    def score_text(self, gen: Generation, variants: list[str], positions: list[int] | None = None) -> torch.Tensor:
         """Probabilities [B, K] of the generated tokens when the prompt is replaced by each variant.
 
         The image is unchanged; each variant goes through the chat template like the original prompt.
@@ -520,15 +514,24 @@ class HFScoringModel:
         """Differentiable probabilities [B, K] of the generated tokens from processed pixels.
 
         For gradient methods (Captum IntegratedGradients, Saliency, ...): ``pixel_values`` has the layout
-        of :meth:`processed_pixels` with a batch of B images along dim 0 (models whose processors emit one
-        4-D tensor per image: LLaVA 1.5, ShapesVLM).
+        of :meth:`processed_pixels`, with B images stacked along dim 0 (for Qwen2-VL's flattened patches,
+        B blocks of rows).
         """
         pos = self._positions(gen, positions)
         prep = self._prepare(gen.image, gen.prompt)
         ref = prep.enc["pixel_values"]
-        if pixel_values.ndim != ref.ndim or tuple(pixel_values.shape[1:]) != tuple(ref.shape[1:]):
-            raise ValueError(f"pixel_values: expected shape [B, {', '.join(map(str, ref.shape[1:]))}]")
-        b = pixel_values.shape[0]
+        # rows per image along dim 0: 1 for [B, 3, h, w] layouts, n_patches for Qwen's flattened patches
+        rows = ref.shape[0]
+        if (
+            pixel_values.ndim != ref.ndim
+            or tuple(pixel_values.shape[1:]) != tuple(ref.shape[1:])
+            or pixel_values.shape[0] % rows
+        ):
+            raise ValueError(
+                f"pixel_values: expected shape [B * {rows}, {', '.join(map(str, ref.shape[1:]))}] "
+                "(the layout of processed_pixels)"
+            )
+        b = pixel_values.shape[0] // rows
         seq = self._sequence(prep, gen, max(pos))
         inputs = {k: v.expand(b, -1) for k, v in seq.items()}
         for k, v in prep.enc.items():
@@ -599,9 +602,7 @@ class HFScoringModel:
             raise ValueError(f"features: expected shape [B, {len(where)}, D], got {tuple(features.shape)}")
         b = features.shape[0]
         inputs = {k: v.expand(b, -1) for k, v in seq.items()}
-        inputs.update(
-            {k: v.repeat(b, *[1] * (v.ndim - 1)) for k, v in prep.enc.items() if k not in TEXT_KEYS}
-        )
+        inputs.update({k: v.repeat(b, *[1] * (v.ndim - 1)) for k, v in prep.enc.items() if k not in TEXT_KEYS})
         n_in = gen.input_ids.shape[0]
         keep = torch.tensor([n_in + p - 1 for p in pos], device=self.device).expand(b, -1)
         targets = gen.generated_ids[pos].to(self.device).expand(b, -1)

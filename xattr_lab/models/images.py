@@ -41,9 +41,7 @@ def as_rgb_array(image: Any, name: str = "image") -> np.ndarray:
             f"{name}: expected a PIL.Image, numpy array or torch tensor [H, W, 3], got {type(image).__name__}"
         )
     if image.ndim == 2 or (image.ndim == 3 and image.shape[-1] == 1):
-        raise ValueError(
-            f"{name}: got a grayscale image of shape {image.shape}; expected [H, W, 3] RGB; {hint}"
-        )
+        raise ValueError(f"{name}: got a grayscale image of shape {image.shape}; expected [H, W, 3] RGB; {hint}")
     if image.ndim == 3 and image.shape[-1] == 4:
         raise ValueError(
             f"{name}: got an RGBA image of shape {image.shape}; expected [H, W, 3] RGB; composite it on a "

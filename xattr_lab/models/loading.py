@@ -122,8 +122,7 @@ def load_model(
         path = _builtin_dir(spec)
         if not (path / "model.safetensors").exists():
             raise ValueError(
-                f"spec: the {spec!r} weights are missing from {path}; "
-                "run python -m xattr_lab.models.toy.train"
+                f"spec: the {spec!r} weights are missing from {path}; run python -m xattr_lab.models.toy.train"
             )
         model, processor = _from_pretrained(path, dev, dt, trust_remote_code=False)
         return HFScoringModel(model, processor, **{"name": spec, **kwargs})

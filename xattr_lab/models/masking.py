@@ -38,9 +38,7 @@ def check_masks(masks: Any, height: int, width: int) -> torch.Tensor:
     if isinstance(masks, np.ndarray):
         masks = torch.from_numpy(np.ascontiguousarray(masks))
     if not isinstance(masks, torch.Tensor):
-        raise TypeError(
-            f"masks: expected a numpy array or torch tensor [B, H, W], got {type(masks).__name__}"
-        )
+        raise TypeError(f"masks: expected a numpy array or torch tensor [B, H, W], got {type(masks).__name__}")
     if masks.ndim == 2:
         masks = masks[None]
     if masks.ndim != 3 or tuple(masks.shape[1:]) != (height, width):
@@ -89,9 +87,7 @@ def baseline_image(baseline: Any, image: np.ndarray) -> np.ndarray:
         return np.broadcast_to(arr, (h, w, 3)).astype(np.float32)
     if arr.shape == (h, w, 3):
         return arr
-    raise ValueError(
-        f"baseline: expected a name, a number, an RGB triple or an image [{h}, {w}, 3]; got {arr.shape}"
-    )
+    raise ValueError(f"baseline: expected a name, a number, an RGB triple or an image [{h}, {w}, 3]; got {arr.shape}")
 
 
 def baseline_key(baseline: Any) -> Any:

@@ -93,9 +93,7 @@ class ScoringModel(Protocol):
         """
         ...
 
-    def score_text(
-        self, gen: Generation, variants: list[str], positions: list[int] | None = None
-    ) -> torch.Tensor:
+    def score_text(self, gen: Generation, variants: list[str], positions: list[int] | None = None) -> torch.Tensor:
         """Probabilities [B, T] of the generated tokens when the prompt is replaced by each variant."""
         ...
 
