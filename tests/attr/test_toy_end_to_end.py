@@ -61,3 +61,15 @@ def test_demo_runs(capsys):
     assert main(["--methods", "eagle,random", "--search", "efficient", "--regions", "grid:4", "--out", ""]) == 0
     out = capsys.readouterr().out
     assert "eagle" in out and "random" in out and "ins AUC" in out
+
+
+def test_cli_explain_saves(tmp_path, capsys):
+    import json
+
+    from xattr_lab.cli import main
+
+    out = tmp_path / "e"
+    assert main(["explain", "--regions", "grid:4", "--search", "efficient", "--out", str(out)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "insertion_auc" in doc["metrics"] and doc["cost"]["n_forward"] > 0
+    assert xattr_lab.load(out).regions.n == 16

@@ -96,18 +96,14 @@ def explain(
         raise ValueError("prompt: expected a non-empty string")
     missing = set(spec.needs) - set(getattr(model, "capabilities", frozenset()))
     if missing:
-        raise ValueError(
-            f"method: {method!r} needs model capabilities {sorted(missing)} that this model lacks"
-        )
+        raise ValueError(f"method: {method!r} needs model capabilities {sorted(missing)} that this model lacks")
     if search is None:
         search = _DEFAULT_SEARCH.get(method, "greedy")
     if image is None and generation is None:
         raise ValueError("image: expected an image")
 
     start = time.perf_counter()
-    gen = (
-        generation if generation is not None else model.generate(image, prompt, max_new_tokens=max_new_tokens)
-    )
+    gen = generation if generation is not None else model.generate(image, prompt, max_new_tokens=max_new_tokens)
     if target is not None:
         gen = model.with_target(gen, target)
     positions = resolve_tokens(tokens, gen)

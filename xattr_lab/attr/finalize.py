@@ -47,9 +47,7 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def resolve_ranking(
-    ctx: MethodContext, out: MethodOutput
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def resolve_ranking(ctx: MethodContext, out: MethodOutput) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """The order, region scores and pixel map a method output implies (missing pieces derived)."""
     regions = ctx.regions
     pixel_map = None if out.pixel_map is None else np.asarray(out.pixel_map, dtype=np.float32)

@@ -136,9 +136,7 @@ class SubsetScorer:
             chunk = sets[start : start + self.batch_size]
             masks = torch.from_numpy(self.regions.masks(bits_to_keep(chunk, self.n)).astype(np.float32))
             out: Any = self.model.score(gen, masks, positions=positions, baseline=self.baseline)
-            probs = (
-                out.detach().to(torch.float64).cpu().numpy() if hasattr(out, "detach") else np.asarray(out)
-            )
+            probs = out.detach().to(torch.float64).cpu().numpy() if hasattr(out, "detach") else np.asarray(out)
             if probs.shape != (len(chunk), len(positions)):
                 raise ValueError(
                     f"model: score() returned {tuple(probs.shape)}, expected {(len(chunk), len(positions))}"

@@ -110,9 +110,7 @@ class SyntheticModel:
         """Probabilities [B, T] of ``gen``'s tokens at ``positions`` for each mask (1 keeps a pixel)."""
         import torch
 
-        m = torch.as_tensor(
-            np.asarray(masks, dtype=np.float32) if not torch.is_tensor(masks) else masks
-        ).float()
+        m = torch.as_tensor(np.asarray(masks, dtype=np.float32) if not torch.is_tensor(masks) else masks).float()
         if m.ndim != 3 or tuple(m.shape[1:]) != (self.size, self.size):
             raise ValueError(f"masks: expected [B, {self.size}, {self.size}], got {tuple(m.shape)}")
         self.n_forward += int(m.shape[0])
@@ -123,11 +121,7 @@ class SyntheticModel:
         cols = []
         for p in positions:
             k = int(self.about[p]) if p < len(self.about) else -1
-            right = (
-                int(gen.generated_ids[p]) == self.vocab.get(self.words[p], -1)
-                if p < len(self.words)
-                else False
-            )
+            right = int(gen.generated_ids[p]) == self.vocab.get(self.words[p], -1) if p < len(self.words) else False
             base = torch.full((m.shape[0],), self.prior) if k < 0 else visible[:, k]
             # A counterfactual token gets the probability mass the true word leaves.
             cols.append(base if right else (1.0 - base) * 0.5)

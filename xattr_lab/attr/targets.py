@@ -43,9 +43,7 @@ def resolve_tokens(tokens: str | Sequence[int], gen: Generation) -> tuple[int, .
     try:
         items = list(tokens)
     except TypeError:
-        raise TypeError(
-            f"tokens: expected 'all', 'word:<text>' or a list of positions, got {tokens!r}"
-        ) from None
+        raise TypeError(f"tokens: expected 'all', 'word:<text>' or a list of positions, got {tokens!r}") from None
     if not items:
         raise ValueError("tokens: the list of positions is empty")
     out = set()

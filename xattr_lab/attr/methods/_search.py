@@ -32,9 +32,7 @@ def split_engine_params(search: str, params: dict[str, Any]) -> tuple[dict[str, 
     return engine, rest
 
 
-def search_output(
-    ctx: MethodContext, objective: Any, engine: dict[str, Any], params: dict[str, Any]
-) -> MethodOutput:
+def search_output(ctx: MethodContext, objective: Any, engine: dict[str, Any], params: dict[str, Any]) -> MethodOutput:
     """Run ``ctx.search`` on ``objective`` and package the ranking."""
     result = run_search(ctx.search, objective, ctx.regions.n, progress=ctx.progress, **engine)
     return MethodOutput(

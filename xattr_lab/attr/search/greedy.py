@@ -14,9 +14,7 @@ import numpy as np
 from xattr_lab.attr.search._state import SearchResult, ranked, reached, tick, validate_early_stop
 
 
-def search(
-    objective: Any, n: int, early_stop: float | None = None, progress: Any = None, **_: Any
-) -> SearchResult:
+def search(objective: Any, n: int, early_stop: float | None = None, progress: Any = None, **_: Any) -> SearchResult:
     """Rank ``n`` regions greedily by ``objective``.
 
     Args:
