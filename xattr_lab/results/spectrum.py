@@ -105,9 +105,7 @@ class SpectrumReport:
             spread = np.nan_to_num(self.stats["spread"], nan=-np.inf)
             layer, head = (int(i) for i in np.unravel_index(np.argmax(spread), spread.shape))
         if not (0 <= layer < self.n_layers and 0 <= head < self.n_heads):
-            raise ValueError(
-                f"layer, head: ({layer}, {head}) outside {self.n_layers} layers × {self.n_heads} heads"
-            )
+            raise ValueError(f"layer, head: ({layer}, {head}) outside {self.n_layers} layers × {self.n_heads} heads")
         T = self.seq_len
         return {
             "kind": "SpectrumReport",

@@ -37,11 +37,12 @@ def summarise(run) -> dict:
     """
     ev = run.events
     out = {
+        "train_acc_99_step": ev.get("train_acc_99"),
         "train_acc_100_step": ev.get("train_acc_100"),
         "test_acc_99_step": ev.get("test_acc_99"),
         "delay_steps": (
-            ev["test_acc_99"] - ev["train_acc_100"]
-            if ev.get("test_acc_99") is not None and ev.get("train_acc_100") is not None
+            ev["test_acc_99"] - ev["train_acc_99"]
+            if ev.get("test_acc_99") is not None and ev.get("train_acc_99") is not None
             else None
         ),
         "final_test_acc": run.final("test_acc"),
@@ -55,7 +56,7 @@ def summarise(run) -> dict:
     }
     # Progress measures before the jump: compare their values at memorisation with those at the last
     # evaluation where test accuracy was still below 10 %.
-    t_mem = ev.get("train_acc_100")
+    t_mem = ev.get("train_acc_99")
     low = run.series["test_acc"] < 0.1
     if t_mem is not None and low.any():
         i_mem = int((run.steps == t_mem).nonzero()[0][0])
@@ -115,9 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(summary, indent=1))
     else:
         print(f"preset {args.preset}: {run!r}")
-        print(f"  train accuracy reached 100% at step {summary['train_acc_100_step']}")
+        print(f"  train accuracy reached 99% at step {summary['train_acc_99_step']}", end="")
+        print(f", 100% at step {summary['train_acc_100_step']}")
         t99, delay = summary["test_acc_99_step"], summary["delay_steps"]
-        print(f"  test accuracy reached 99% at step {t99} (delay {delay} steps)")
+        print(f"  test accuracy reached 99% at step {t99} ({delay} steps after train accuracy reached 99%)")
         print(f"  final test accuracy {summary['final_test_acc']:.4f}")
         where = f"{summary['threads']} thread(s), device {summary['device']}"
         print(f"  wall time {summary['wall_time_s']} s on {where}")

@@ -1,9 +1,12 @@
 """Named GrokTrainer configurations.
 
-``demo`` is the CPU recipe: p=97 addition, 30 % of the data, full-batch AdamW with a larger learning rate
-and the Grokfast EMA amplifier; measured on a shared 2-core box it memorises first and generalises a visible
-number of steps later (see the issue report). ``power`` is Power et al.'s setting and ``nanda`` the exact
-Nanda et al. run (about an hour on 2 CPU cores; use a GPU). ``tiny`` is for tests and notebooks.
+``demo`` is the CPU recipe: p=97 addition, 30 % of the data, batch 512, AdamW at 3× the usual learning rate
+plus the Grokfast EMA amplifier (λ=2, α=0.98), on one torch thread (the matrices are small, so a second thread
+buys little and oversubscribes a shared 2-core box — measured 2.5 vs ~25 steps/s under load). It memorises
+(train accuracy ≥ 99 %) by about step 800 while test accuracy is still ~5 %, and reaches 99 % test accuracy
+around step 2000, with test loss, excluded loss and the weight norm moving in between. ``baseline`` is the
+same without Grokfast at lr 1e-3 (≈ 14k steps, ~9 min), ``power`` is Power et al.'s setting and ``nanda``
+the exact Nanda et al. run (about an hour on 2 CPU cores; use a GPU). ``tiny`` is for tests and notebooks.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ PRESETS: dict[str, dict[str, Any]] = {
         d_mlp=512,
         lr=3e-3,
         weight_decay=1.0,
-        batch_size=None,
+        batch_size=512,
         steps=4000,
-        eval_every=50,
+        eval_every=100,
         grokfast_lambda=2.0,
         grokfast_alpha=0.98,
         stop_at_test_acc=0.99,
+        threads=1,
     ),
     "baseline": dict(
         p=97,

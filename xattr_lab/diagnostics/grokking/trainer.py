@@ -136,9 +136,7 @@ class GrokTrainer:
                 raise TypeError(f"callbacks: expected callables fn(step, metrics), got {type(fn).__name__}")
 
     @torch.no_grad()
-    def evaluate(
-        self, model: torch.nn.Module | None = None, data: ModularData | None = None
-    ) -> dict[str, float]:
+    def evaluate(self, model: torch.nn.Module | None = None, data: ModularData | None = None) -> dict[str, float]:
         """All progress measures of ``model`` (default: the fitted one) on the full p² grid."""
         model = self.model_ if model is None else model
         data = self.data_ if data is None else data
@@ -170,9 +168,7 @@ class GrokTrainer:
         if data.op in ("add", "sub"):
             valid = (data.train_mask | data.test_mask).ravel()
             if valid.all():
-                r, e = M.restricted_and_excluded_loss(
-                    logits.numpy(), y.numpy(), data.p, key, data.train_mask, data.op
-                )
+                r, e = M.restricted_and_excluded_loss(logits.numpy(), y.numpy(), data.p, key, data.train_mask, data.op)
                 out["restricted_loss"], out["excluded_loss"] = r, e
         self.key_freqs_ = key
         return out
@@ -184,12 +180,17 @@ class GrokTrainer:
             data: a prepared :class:`ModularData` (default: built from the configuration).
         """
         self._validate()
+        old_threads = torch.get_num_threads()
         if self.threads is not None:
             torch.set_num_threads(int(self.threads))
+        try:
+            return self._fit(data)
+        finally:
+            torch.set_num_threads(old_threads)
+
+    def _fit(self, data: ModularData | None) -> GrokTrainer:
         self.data_ = (
-            data
-            if data is not None
-            else make_modular_data(self.p, self.op, self.frac, self.split, self.k, self.seed)
+            data if data is not None else make_modular_data(self.p, self.op, self.frac, self.split, self.k, self.seed)
         )
         if not isinstance(self.data_, ModularData):
             raise TypeError(f"data: expected ModularData, got {type(self.data_).__name__}")
@@ -203,9 +204,7 @@ class GrokTrainer:
             d_mlp=self.d_mlp,
             n_layers=self.n_layers,
         ).to(self.device)
-        opt = torch.optim.AdamW(
-            self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay, betas=self.betas
-        )
+        opt = torch.optim.AdamW(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay, betas=self.betas)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, self.warmup)))
         amplifier = (
             GradientEMA(self.model_.parameters(), self.grokfast_alpha, self.grokfast_lambda)
@@ -228,9 +227,7 @@ class GrokTrainer:
                     metrics["wall_time"] = time.perf_counter() - t0
                     self.history_.append(metrics)
                     if bar is not None:
-                        bar.set_postfix(
-                            train=f"{metrics['train_acc']:.3f}", test=f"{metrics['test_acc']:.3f}"
-                        )
+                        bar.set_postfix(train=f"{metrics['train_acc']:.3f}", test=f"{metrics['test_acc']:.3f}")
                     stop = any(bool(fn(step, dict(metrics))) for fn in self.callbacks)
                     target = self.stop_at_test_acc
                     if stop or (target is not None and metrics["test_acc"] >= target):
@@ -266,6 +263,7 @@ class GrokTrainer:
         hist = [{k: v for k, v in rec.items() if k != "wall_time"} for rec in self.history_]
         run = TrainingRun.from_history(hist)
         events = {
+            "train_acc_99": run.first_step("train_acc", 0.99),
             "train_acc_100": run.first_step("train_acc", 1.0),
             "test_acc_99": run.first_step("test_acc", 0.99),
             "test_acc_50": run.first_step("test_acc", 0.5),
@@ -280,7 +278,7 @@ class GrokTrainer:
             "n_train": int(self.data_.x_train.shape[0]),
             "n_test": int(self.data_.x_test.shape[0]),
             "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
+            "threads": torch.get_num_threads(),  # read inside fit, so the run's own setting
             "device": self.device,
             "cpu_count": os.cpu_count(),
             "load_avg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,

@@ -57,11 +57,7 @@ def t5_buckets(T: int, num_buckets: int = 32, max_distance: int = 128) -> torch.
     max_exact = nb // 2
     large = (
         max_exact
-        + (
-            torch.log(n.float().clamp(min=1) / max_exact)
-            / math.log(max_distance / max_exact)
-            * (nb - max_exact)
-        ).long()
+        + (torch.log(n.float().clamp(min=1) / max_exact) / math.log(max_distance / max_exact) * (nb - max_exact)).long()
     )
     large = large.clamp(max=nb - 1)
     return out + torch.where(n < max_exact, n, large)

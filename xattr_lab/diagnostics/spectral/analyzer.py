@@ -95,9 +95,7 @@ class PESpectrum:
 
     def _probe(self, vocab_size: int) -> torch.Tensor:
         if self.seq_len < 2 or self.n_sequences < 1:
-            raise ValueError(
-                f"seq_len, n_sequences: expected >= 2 and >= 1, got {self.seq_len}, {self.n_sequences}"
-            )
+            raise ValueError(f"seq_len, n_sequences: expected >= 2 and >= 1, got {self.seq_len}, {self.n_sequences}")
         g = torch.Generator().manual_seed(self.seed)
         return torch.randint(self.vocab_low, vocab_size, (self.n_sequences, self.seq_len), generator=g)
 

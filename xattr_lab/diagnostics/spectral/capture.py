@@ -212,17 +212,13 @@ def capture_hf_logits(
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(input_ids, torch.Tensor) or input_ids.ndim != 2:
-        raise ValueError(
-            f"input_ids: expected an (N, T) integer tensor, got {getattr(input_ids, 'shape', input_ids)}"
-        )
+        raise ValueError(f"input_ids: expected an (N, T) integer tensor, got {getattr(input_ids, 'shape', input_ids)}")
     if route not in ("auto", "interface", "rotary"):
         raise ValueError(f"route: expected 'auto', 'interface' or 'rotary', got {route!r}")
     recorder = _Recorder(find_inv_freq(model))
     config = getattr(model, "config", None)
     old_impl = getattr(config, "_attn_implementation", None)
-    use_interface = (
-        route != "rotary" and hasattr(model, "set_attn_implementation") and _register_capture(_ACTIVE)
-    )
+    use_interface = route != "rotary" and hasattr(model, "set_attn_implementation") and _register_capture(_ACTIVE)
     patched: list[tuple[Any, Any]] = []
     was_training = model.training
     switched = False
@@ -233,9 +229,7 @@ def capture_hf_logits(
                 switched = True
             except (ValueError, NotImplementedError, AttributeError, TypeError):
                 if route == "interface":
-                    raise ValueError(
-                        "model: does not accept a custom attention function (route='interface')"
-                    ) from None
+                    raise ValueError("model: does not accept a custom attention function (route='interface')") from None
         patched = _patch_rotary(model, recorder)
         if not switched and not patched:
             raise ValueError(
@@ -300,9 +294,7 @@ def _finish(rec: _Recorder, input_ids: torch.Tensor, route: str) -> CapturedLogi
         else None
     )
     energy = (
-        np.stack([(rec.energy[i] / rec.count[i]).numpy() for i in layers])
-        if len(rec.energy) == len(layers)
-        else None
+        np.stack([(rec.energy[i] / rec.count[i]).numpy() for i in layers]) if len(rec.energy) == len(layers) else None
     )
     info = {
         "route": route,

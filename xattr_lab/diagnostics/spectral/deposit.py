@@ -83,9 +83,7 @@ class HeadAblation:
     After :meth:`fit`: ``base_`` (unablated metric), ``scores_`` (L, H), ``drop_`` (L, H) and ``summary_``.
     """
 
-    def __init__(
-        self, mode: str = "zero", n_eval: int = 2000, n_heads: int | None = None, seed: int = 0
-    ) -> None:
+    def __init__(self, mode: str = "zero", n_eval: int = 2000, n_heads: int | None = None, seed: int = 0) -> None:
         self.mode, self.n_eval, self.n_heads, self.seed = mode, n_eval, n_heads, seed
 
     def fit(
@@ -111,9 +109,7 @@ class HeadAblation:
             if x is None or y is None:
                 raise ValueError("x, y: give both, or a metric")
             if len(x) > self.n_eval:
-                idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.seed))[
-                    : self.n_eval
-                ]
+                idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.seed))[: self.n_eval]
                 x, y = x[idx], y[idx]
             from xattr_lab.diagnostics.pe.train import accuracy
 

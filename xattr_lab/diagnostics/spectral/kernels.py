@@ -198,9 +198,7 @@ def _complex_pairs(x: np.ndarray, n_freq: int, layout: str) -> np.ndarray:
     raise ValueError(f"layout: expected one of {ROPE_LAYOUTS}, got {layout!r}")
 
 
-def apply_rope(
-    x: np.ndarray, inv_freq: np.ndarray, layout: str = "rotate_half", positions=None
-) -> np.ndarray:
+def apply_rope(x: np.ndarray, inv_freq: np.ndarray, layout: str = "rotate_half", positions=None) -> np.ndarray:
     """Rotate (T, d) vectors by RoPE; dims beyond ``2·len(inv_freq)`` pass through (partial rotary).
 
     Args:

@@ -1,0 +1,22 @@
+"""Execute the diagnostics notebooks (05, 06) with small presets."""
+
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("name", ["05_grokking.ipynb", "06_pe_spectra.ipynb"])
+def test_notebook_executes(name, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # tiny models; avoid oversubscribing shared cores
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    )
+    client.execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
