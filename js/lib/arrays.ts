@@ -1,12 +1,14 @@
 // Arrays travel as binary: a DataView/ArrayBuffer from a widget comm, or base64 text inside JSON
 // (MIME bundles and standalone HTML). Never as JSON lists.
 
-export type DType = "float32" | "float64" | "int32" | "uint8" | "int64" | "png";
+export type DType = "float32" | "float64" | "int32" | "uint8" | "int64" | "png" | "jpeg";
 
 export interface ArraySpec {
   dtype: DType;
   shape: number[];
   data: string | DataView | ArrayBuffer | Uint8Array;
+  /** "rle": uint16 little-endian (value, run length) pairs (label maps). */
+  encoding?: string;
 }
 
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -16,7 +18,7 @@ export interface NDArray {
   shape: number[];
 }
 
-function toBytes(data: ArraySpec["data"]): Uint8Array {
+export function toBytes(data: ArraySpec["data"]): Uint8Array {
   if (typeof data === "string") {
     const bin = atob(data);
     const out = new Uint8Array(bin.length);
@@ -38,9 +40,26 @@ export function isArraySpec(value: unknown): value is ArraySpec {
   );
 }
 
+/** Decode a run-length coded array (uint16 value/length pairs) into int32. */
+function decodeRle(bytes: Uint8Array, n: number): Int32Array {
+  const out = new Int32Array(n);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let p = 0;
+  for (let i = 0; i + 3 < bytes.byteLength && p < n; i += 4) {
+    const value = view.getUint16(i, true);
+    const end = Math.min(n, p + view.getUint16(i + 2, true));
+    out.fill(value, p, end);
+    p = end;
+  }
+  return out;
+}
+
 /** Decode an array spec into a typed array (copied so that alignment is always right). */
 export function decodeArray(spec: ArraySpec): NDArray {
   const bytes = toBytes(spec.data);
+  if (spec.encoding === "rle") {
+    return { data: decodeRle(bytes, spec.shape.reduce((a, b) => a * b, 1)), shape: spec.shape.slice() };
+  }
   const copy = bytes.slice().buffer;
   const n = spec.shape.reduce((a, b) => a * b, 1);
   let data: TypedArray;

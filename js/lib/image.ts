@@ -1,23 +1,11 @@
 // Images travel as PNG bytes (compact) or raw uint8 [H, W, 3|4] / [H, W] arrays; both end up as RGBA.
 
-import { type ArraySpec, decodeArray, isArraySpec } from "./arrays";
+import { decodeArray, isArraySpec, toBytes } from "./arrays";
 
 export interface RGBAImage {
   width: number;
   height: number;
   data: Uint8ClampedArray;
-}
-
-function bytesOf(data: ArraySpec["data"]): Uint8Array {
-  if (typeof data === "string") {
-    const bin = atob(data);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  }
-  if (data instanceof DataView) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof Uint8Array) return data;
-  return new Uint8Array(data);
 }
 
 /** Decode a raw uint8 image spec synchronously (null for PNG or anything else). */
@@ -46,10 +34,10 @@ export function rawImage(value: unknown): RGBAImage | null {
 export async function decodeImage(value: unknown): Promise<RGBAImage | null> {
   const raw = rawImage(value);
   if (raw) return raw;
-  if (!isArraySpec(value) || String(value.dtype) !== "png") return null;
-  const bytes = bytesOf(value.data);
-  const blob = new Blob([bytes.slice()], { type: "image/png" });
-  const bitmap = await createImageBitmap(blob);
+  if (!isArraySpec(value) || (value.dtype !== "png" && value.dtype !== "jpeg")) return null;
+  const bytes = toBytes(value.data);
+  const blob = new Blob([bytes.slice()], { type: `image/${value.dtype}` });
+  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
   const canvas = document.createElement("canvas");
   canvas.width = bitmap.width;
   canvas.height = bitmap.height;

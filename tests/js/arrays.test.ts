@@ -27,3 +27,12 @@ describe("colours", () => {
     expect(colour(1)).toBe("rgb(253, 231, 37)");
   });
 });
+
+describe("run-length coded label maps", () => {
+  it("decodes uint16 (value, length) pairs", () => {
+    const pairs = new Uint16Array([3, 2, 7, 3, 0, 1]);
+    const text = btoa(String.fromCharCode(...new Uint8Array(pairs.buffer)));
+    const arr = decodeArray({ dtype: "int32", shape: [2, 3], data: text, encoding: "rle" });
+    expect(Array.from(arr.data)).toEqual([3, 3, 7, 7, 7, 0]);
+  });
+});

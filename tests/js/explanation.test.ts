@@ -4,7 +4,7 @@ import { createBus } from "../../js/lib/bus";
 import { renderPayload } from "../../js/render";
 import { renderCurves } from "../../js/views/curves";
 import { renderImageOverlay } from "../../js/views/imageOverlay";
-import { explanationData } from "./fixtures";
+import { explanationData, spec } from "./fixtures";
 
 describe("image overlay", () => {
   it("renders a canvas, a legend and a step slider that follows the bus", () => {
@@ -32,7 +32,7 @@ describe("image overlay", () => {
     const el = document.createElement("div");
     renderImageOverlay(el, explanationData(), createBus());
     const options = Array.from(el.querySelectorAll("select[aria-label='colour by'] option")).map((o) => o.textContent);
-    expect(options).toEqual(["score", "Δp when revealed"]);
+    expect(options).toEqual(["score", "Δp when revealed (token)"]);
   });
 
   it("says so when there is no image", () => {
@@ -47,7 +47,7 @@ describe("curves", () => {
     const el = document.createElement("div");
     const bus = createBus();
     const cleanup = renderCurves(el, explanationData(), bus);
-    expect(el.textContent).toContain("mean of 3 tokens");
+    expect(el.textContent).toContain("mean of 3 explained tokens");
     bus.set("token", 1);
     expect(el.querySelector(".xl-key-title")?.textContent).toBe('"<img src=x onerror=alert(1)>"');
     expect(el.querySelector("img")).toBeNull();
@@ -59,6 +59,40 @@ describe("curves", () => {
     expect(el.querySelectorAll(".xl-marker circle").length).toBe(2);
     cleanup();
     expect(el.children.length).toBe(0);
+  });
+});
+
+describe("explanation with one shared map and a subset of explained tokens", () => {
+  it("maps tokens to curve rows, defaults to the per-token gain and repaints on selection", () => {
+    const base = explanationData();
+    const data = {
+      ...base,
+      tokens: ["x", "a", "y", "b"],
+      targets: [1, 3], // curve rows 0 and 1 are generated tokens 1 and 3
+      region_scores: spec("float32", [4], [0.9, 0.1, 0.5, 0.2]),
+      pixel_map: spec("float32", [2, 2], [0.9, 0.1, 0.5, 0.2]),
+      insertion: spec("float32", [2, 5], [0.1, 0.5, 0.7, 0.8, 0.9, 0.0, 0.1, 0.1, 0.2, 0.9]),
+      deletion: spec("float32", [2, 5], [0.9, 0.4, 0.3, 0.2, 0.1, 0.9, 0.9, 0.8, 0.7, 0.0]),
+    };
+    const el = document.createElement("div");
+    const bus = createBus();
+    renderImageOverlay(el, data, bus);
+    const sel = el.querySelector("select[aria-label='colour by']") as HTMLSelectElement;
+    expect(Array.from(sel.options).map((o) => o.textContent)).toEqual(["score", "pixel map", "Δp when revealed (token)"]);
+    expect(sel.value).toBe("2");
+    const canvas = el.querySelector("canvas");
+    const mean = pixelsOf(canvas).join();
+    bus.set("token", 3);
+    const b = pixelsOf(canvas).join();
+    expect(b).not.toBe(mean);
+    expect(el.querySelector(".xl-status")?.textContent).toContain('p("b") = 0.9');
+    bus.set("token", 1);
+    expect(pixelsOf(canvas).join()).not.toBe(b);
+    const curves = document.createElement("div");
+    renderCurves(curves, data, bus);
+    expect(curves.querySelector(".xl-key-title")?.textContent).toBe('"a"');
+    bus.set("token", 2);
+    expect(curves.querySelector(".xl-key-title")?.textContent).toBe('"y" was not explained: mean of 2 explained tokens');
   });
 });
 

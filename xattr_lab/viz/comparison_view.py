@@ -17,8 +17,8 @@ from xattr_lab.viz.images import (
     DEFAULT_MAX_SIDE,
     as_rgb_uint8,
     display_size,
+    encode_display_image,
     encode_labels,
-    encode_png,
     pool_map,
     resize_image,
     resize_labels,
@@ -54,7 +54,7 @@ def comparison_payload(
     if data.get("image") is not None:
         image = as_rgb_uint8(data["image"])
         size = display_size(*image.shape[:2], max_side=min(max_side, 200))
-        out["image"] = encode_png(resize_image(image, size))
+        out["image"] = encode_display_image(resize_image(image, size))
     if data.get("labels") is not None:
         labels = np.asarray(data["labels"])
         size = size or display_size(*labels.shape, max_side=min(max_side, 200))

@@ -16,8 +16,8 @@ from xattr_lab.viz.images import (
     DEFAULT_MAX_SIDE,
     as_rgb_uint8,
     display_size,
+    encode_display_image,
     encode_labels,
-    encode_png,
     pool_map,
     resize_image,
     resize_labels,
@@ -84,7 +84,7 @@ def explanation_payload(
     if data.get("image") is not None:
         image = as_rgb_uint8(data["image"])
         size = display_size(*image.shape[:2], max_side=max_side)
-        out["image"] = encode_png(resize_image(image, size))
+        out["image"] = encode_display_image(resize_image(image, size))
     labels = data.get("labels")
     region_scores = data.get("region_scores")
     if labels is not None:

@@ -84,7 +84,7 @@ def pool_map(values: np.ndarray, max_side: int) -> np.ndarray:
 
 
 def encode_png(image: np.ndarray) -> dict[str, Any]:
-    """Encode an [H, W, 3] uint8 image as ``{dtype: "png", shape, data: bytes}`` (lossless, compact)."""
+    """Encode an [H, W, 3] uint8 image as ``{dtype: "png", shape, data: bytes}`` (lossless)."""
     from PIL import Image
 
     buf = io.BytesIO()
@@ -92,8 +92,52 @@ def encode_png(image: np.ndarray) -> dict[str, Any]:
     return {"dtype": "png", "shape": list(image.shape), "data": buf.getvalue()}
 
 
+def encode_display_image(image: np.ndarray, quality: int = 85) -> dict[str, Any]:
+    """The smaller of a PNG and a JPEG (``quality``) of an image shown under a heatmap.
+
+    Flat synthetic images stay lossless PNGs; photographs become JPEGs several times smaller.
+    """
+    from PIL import Image
+
+    png = encode_png(image)
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="JPEG", quality=quality, optimize=True)
+    if len(buf.getvalue()) < 0.7 * len(png["data"]):
+        return {"dtype": "jpeg", "shape": list(image.shape), "data": buf.getvalue()}
+    return png
+
+
+def rle_encode(values: np.ndarray) -> bytes:
+    """Run-length code of a flat non-negative int array as little-endian uint16 (value, length) pairs.
+
+    Raises:
+        ValueError: for values outside 0..65535.
+    """
+    flat = np.asarray(values).ravel()
+    if flat.size and (flat.min() < 0 or flat.max() > 0xFFFF):
+        raise ValueError("values: run-length coding needs values in 0..65535")
+    if flat.size == 0:
+        return b""
+    starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+    lengths = np.diff(np.r_[starts, flat.size])
+    vals = flat[starts]
+    # split runs longer than 65535
+    reps = (lengths + 0xFFFE) // 0xFFFF
+    vals = np.repeat(vals, reps)
+    out_len = np.full(vals.size, 0xFFFF, dtype=np.int64)
+    last = np.cumsum(reps) - 1
+    out_len[last] = lengths - (reps - 1) * 0xFFFF
+    pairs = np.stack([vals, out_len], 1).astype("<u2")
+    return pairs.tobytes()
+
+
 def encode_labels(labels: np.ndarray) -> dict[str, Any]:
-    """Encode a label map as uint8 when it has at most 256 labels, else int32."""
+    """Encode a label map: run-length coded when that is smaller (region maps usually are), else raw."""
     labels = np.asarray(labels)
     small = labels.size == 0 or (labels.min() >= 0 and labels.max() < 256)
-    return encode_array(labels, "uint8" if small else "int32")
+    raw = encode_array(labels, "uint8" if small else "int32")
+    if labels.size and labels.min() >= 0 and labels.max() <= 0xFFFF:
+        rle = rle_encode(labels)
+        if len(rle) < len(raw["data"]):
+            return {"dtype": "int32", "shape": list(labels.shape), "encoding": "rle", "data": rle}
+    return raw

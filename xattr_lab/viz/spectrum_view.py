@@ -14,7 +14,7 @@ import numpy as np
 from xattr_lab.viz._clean import clean
 from xattr_lab.viz.payload import encode_array, make_payload
 
-LOGITS_BUDGET = 1 << 20  # bytes of float32 logits sent for all heads
+LOGITS_BUDGET = 1 << 18  # bytes of float32 logits sent for all heads (256 KiB)
 
 
 def spectrum_payload(

@@ -1,0 +1,92 @@
+"""Widgets: binary state, live append, and explore() with a stand-in explain function."""
+
+from __future__ import annotations
+
+import numpy as np
+from fixtures import XSS_TOKENS
+
+from xattr_lab.viz.explanation_view import explanation_payload
+from xattr_lab.viz.view import View
+from xattr_lab.viz.widgets import TrainingCurves, XattrWidget
+
+
+def test_widget_state_carries_arrays_as_bytes():
+    w = View(explanation_payload({"tokens": ["a"], "scores": [0.5]}), "v").widget()
+    assert isinstance(w, XattrWidget)
+    assert isinstance(w.payload["data"]["scores"]["data"], bytes)
+    w.close()
+
+
+def test_training_curves_append_sends_events_and_flushes_state():
+    sent = []
+    w = TrainingCurves(["loss"], sync_every=3600)
+    w.send = lambda content, buffers=None: sent.append(content)
+    w.append(1, loss=0.5)
+    w.append(2, loss=0.25, acc=0.9)
+    assert [m["detail"]["steps"] for m in sent] == [[1.0], [2.0]]
+    assert sent[1]["detail"]["values"] == {"loss": [0.25], "acc": [0.9]}
+    assert len(w) == 2
+    before = w.payload["data"]["steps"]["shape"]
+    w.flush()
+    assert before == [0] and w.payload["data"]["steps"]["shape"] == [2]
+    acc = np.frombuffer(w.payload["data"]["series"]["acc"]["data"], "<f4")
+    assert np.isnan(acc[0]) and acc[1] == np.float32(0.9)
+    w.close()
+
+
+class _Gen:
+    image = np.zeros((16, 16, 3), np.uint8)
+    prompt_tokens = ("<image>", "what")
+    generated_tokens = ("a", XSS_TOKENS[0], "b")
+
+
+class _Model:
+    def generate(self, image, prompt, **kw):
+        return _Gen()
+
+
+class _Result:
+    def __init__(self, token):
+        self.token = token
+
+    def to_view_data(self):
+        return {
+            "tokens": ["<image>", "what", "a", XSS_TOKENS[0], "b"],
+            "token_kind": ["prompt", "prompt", "generated", "generated", "generated"],
+            "targets": [2 + self.token],
+            "image": _Gen.image,
+            "labels": np.zeros((16, 16), np.int32),
+            "region_scores": np.array([1.0]),
+            "order": np.array([0]),
+            "insertion": np.array([[0.1, 0.9]]),
+            "deletion": np.array([[0.9, 0.1]]),
+        }
+
+    def __repr__(self):
+        return f"Result({self.token})"
+
+
+def test_explore_computes_on_selection_and_caches():
+    from xattr_lab.viz.explore import explore
+
+    calls = []
+
+    def fake_explain(model, image, prompt, tokens, **kw):
+        calls.append((tokens, sorted(kw)))
+        if tokens == [2]:
+            raise RuntimeError("boom")
+        return _Result(tokens[0])
+
+    w = explore(_Model(), _Gen.image, "what", explain_fn=fake_explain, method="eagle")
+    assert w.payload["data"]["tokens"] == ["a", XSS_TOKENS[0], "b"]
+    assert "click a token" in w.status
+    w.selected = 1
+    assert calls == [([1], ["generation", "method"])]
+    assert w.payload["title"] == "Result(1)" and w.status == ""
+    assert np.frombuffer(w.payload["data"]["targets"]["data"], "<i4").tolist() == [1]
+    w.selected = 0
+    w.selected = 1  # cached: no new call
+    assert len(calls) == 2
+    w.selected = 2
+    assert "boom" in w.status and w.error == "RuntimeError: boom"
+    w.close()

@@ -1,0 +1,95 @@
+"""``xattr_lab.explore(model, image, prompt)``: click a token, its explanation is computed in the kernel.
+
+Needs a live kernel: the widget sends the selected token to Python, which runs
+``xattr_lab.explain(model, image, prompt, tokens=[i])`` and replaces the view with the result (cached per
+token). Without a kernel the last shown explanation still renders from the saved widget state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from xattr_lab.viz.explanation_view import explanation_payload
+from xattr_lab.viz.widgets import XattrWidget
+
+
+class Explorer(XattrWidget):
+    """The widget behind :func:`explore`.
+
+    Attributes:
+        explanations: token index → Explanation, for the tokens explained so far.
+        error: the last error message ("" when none).
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        image: Any,
+        prompt: str,
+        explain_fn: Callable[..., Any] | None = None,
+        **explain_kwargs: Any,
+    ) -> None:
+        if explain_fn is None:
+            from xattr_lab.attr.explain import explain as explain_fn
+        self._model, self._image, self._prompt = model, image, prompt
+        self._explain = explain_fn
+        self._kwargs = dict(explain_kwargs)
+        self.explanations: dict[int, Any] = {}
+        self.error = ""
+        gen = explain_kwargs.get("generation")
+        if gen is None:
+            gen = model.generate(image, prompt, **_gen_kwargs(explain_kwargs))
+            self._kwargs["generation"] = gen
+        payload = explanation_payload(
+            {
+                "image": getattr(gen, "image", None) if getattr(gen, "image", None) is not None else image,
+                "tokens": list(gen.generated_tokens),
+                "prompt_tokens": list(gen.prompt_tokens),
+            },
+            title="click a token to explain it",
+        )
+        super().__init__(payload=payload, status="click a token to explain it")
+        self.observe(self._on_select, names="selected")
+
+    def _on_select(self, change: dict[str, Any]) -> None:
+        token = int(change["new"])
+        if token < 0:
+            return
+        self.show(token)
+
+    def show(self, token: int) -> Any:
+        """Explain generated token ``token`` (cached) and show it; returns the Explanation."""
+        if token not in self.explanations:
+            self.status = f"computing token {token}…"
+            try:
+                self.explanations[token] = self._explain(
+                    self._model, self._image, self._prompt, tokens=[token], **self._kwargs
+                )
+            except Exception as err:  # shown in the widget: the kernel keeps running
+                self.error = f"{type(err).__name__}: {err}"
+                self.status = f"token {token} failed: {self.error}"
+                return None
+        result = self.explanations[token]
+        self.payload = explanation_payload(result.to_view_data(), title=repr(result))
+        self.status = ""
+        return result
+
+
+def _gen_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {"max_new_tokens": kwargs["max_new_tokens"]} if "max_new_tokens" in kwargs else {}
+
+
+def explore(model: Any, image: Any, prompt: str, **explain_kwargs: Any) -> Explorer:
+    """An interactive explanation: click a generated token to explain it (needs a live kernel).
+
+    Args:
+        model: a ScoringModel.
+        image: the image (uint8 [H, W, 3]).
+        prompt: the prompt text.
+        **explain_kwargs: passed to :func:`xattr_lab.explain` (``method``, ``regions``, ``search`` …).
+
+    Returns:
+        The widget; ``widget.explanations`` holds the Explanations computed so far.
+    """
+    return Explorer(model, image, prompt, **explain_kwargs)
