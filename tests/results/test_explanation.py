@@ -106,3 +106,19 @@ def test_view_data_is_plain_numpy(expl):
 def test_frozen(expl):
     with pytest.raises(AttributeError):
         expl.method = "x"
+
+
+def test_unknown_kind_is_refused(tmp_path):
+    from xattr_lab.results._store import save_result
+
+    save_result(tmp_path / "x", "Bogus", {"a": 1}, {"z": np.zeros(2)})
+    with pytest.raises(ResultFileError, match="unknown result kind"):
+        xattr_lab.load(tmp_path / "x")
+
+
+def test_load_refuses_another_kind_through_explanation(tmp_path):
+    from xattr_lab.results._store import save_result
+
+    save_result(tmp_path / "x", "TrainingRun", {"a": 1}, {})
+    with pytest.raises(ResultFileError, match="expected a 'Explanation'"):
+        Explanation.load(tmp_path / "x")
