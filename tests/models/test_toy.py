@@ -1,0 +1,84 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from xattr_lab.datasets import shapes
+from xattr_lab.datasets.shapes import TASKS
+
+
+def test_toy_loads_as_plain_llava(toy):
+    from transformers import LlavaForConditionalGeneration
+
+    assert isinstance(toy.model, LlavaForConditionalGeneration)
+    assert toy.name == "toy-shapes" and toy.image_token_id == toy.model.config.image_token_index
+
+
+def test_toy_answers_held_out_questions(toy):
+    """Greedy generation through the public API on held-out scenes (stream 99, never trained on)."""
+    samples = [s for t in TASKS for s in shapes(4, seed=99, task=t)]
+    right = [toy.generate(s.image, s.prompt, max_new_tokens=24).text == s.answer for s in samples]
+    assert np.mean(right) >= 0.8, right
+
+
+def test_toy_accuracy_small_held_out():
+    """A modest-threshold version of ``python -m xattr_lab.models.toy.evaluate`` (full table there)."""
+    from xattr_lab.models.toy.evaluate import evaluate
+
+    table = evaluate(n_per_task=40, seed=3)
+    for task in TASKS:
+        assert table[task] >= 0.8, table
+    assert table["presence_absent"] >= 0.8, table
+
+
+def test_teacher_forced_exact_equals_generate(toy):
+    from xattr_lab.models.toy.train import encode, teacher_forced_exact
+
+    samples = list(shapes(12, seed=98))
+    tf = teacher_forced_exact(toy.model, encode(samples, toy.tokenizer)).tolist()
+    gen = [toy.generate(s.image, s.prompt, max_new_tokens=24).text == s.answer for s in samples]
+    assert tf == gen
+
+
+def test_masking_the_answer_object_hurts(toy):
+    """Sanity of scores on a trained model: hiding the asked-about object lowers its answer's probability."""
+    drops = []
+    for s in shapes(6, seed=97, task="colour"):
+        gen = toy.with_target(toy.generate(s.image, s.prompt, 2), s.answer)
+        keep_all = torch.ones(1, 96, 96)
+        hide = torch.from_numpy(~s.masks[s.target])[None].float()
+        p = toy.score(gen, torch.cat([keep_all, hide]))[:, 0]
+        drops.append(float(p[0] - p[1]))
+    assert np.mean(drops) > 0.3, drops
+
+
+def test_evaluate_cli_prints_json():
+    out = subprocess.run(
+        [sys.executable, "-m", "xattr_lab.models.toy.evaluate", "--n-per-task", "3"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    table = json.loads(out.stdout)
+    assert set(TASKS) <= set(table) and "presence_absent" in table
+
+
+def test_import_xattr_lab_stays_light():
+    code = (
+        "import sys, xattr_lab; xattr_lab.load_model; xattr_lab.datasets.shapes; "
+        "bad = {'transformers', 'captum', 'anywidget'} & set(sys.modules); assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.slow
+def test_train_smoke(tmp_path):
+    """The trainer runs end to end and saves a loadable model (a few steps only)."""
+    from xattr_lab.models.loading import load_model
+    from xattr_lab.models.toy.train import train
+
+    train(steps=2, batch_size=4, out=tmp_path / "m", log_every=1)
+    model = load_model(str(tmp_path / "m"))
+    s = next(shapes(1, seed=5))
+    assert model.generate(s.image, s.prompt, 2).input_ids.shape[0] > 36

@@ -1,0 +1,200 @@
+"""``xattr-lab bench scorer``: masked-image evaluations per second of the ScoringModel layer.
+
+Measures, on one model in one run:
+
+* the automatic batch size (pixel-space masking where available) — what methods get;
+* one image per forward (how the papers' reference code runs), with and without pixel-space masking;
+* mask-then-process at the automatic batch size (the processor run on every masked copy);
+* the pure batched forward of the same model on ready-made inputs (same truncated sequence, same
+  ``logits_to_keep``, pixels already masked): the physical ceiling.
+
+``--arch toy-shapes`` (default) uses the built-in ShapesVLM; ``--arch llava-1.5-7b`` builds a randomly
+initialised model with LLaVA-1.5-7B's shapes (CLIP ViT-L/14-336 + Llama-2-7B, 576 image tokens) in bf16,
+meant for ``--device cuda``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from xattr_lab.bench._common import emit, set_threads
+
+PROMPT = "what colour is the circle ?"
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _timed(fn: Any, device: torch.device, repeats: int) -> float:
+    """Best wall time of ``repeats`` calls after one warm-up (best-of filters noise on shared machines)."""
+    fn()
+    _sync(device)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def llava_7b_shaped(device: torch.device, dtype: torch.dtype) -> Any:
+    """A random-init model with LLaVA-1.5-7B's architecture and a word-level processor (no downloads)."""
+    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+
+    from xattr_lab.models.hf import HFScoringModel
+    from xattr_lab.models.toy.tokenizer import IMAGE, build_tokenizer
+
+    tok = build_tokenizer()
+    vision = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
+                              num_attention_heads=16, image_size=336, patch_size=14, projection_dim=768)  # fmt: skip
+    text = LlamaConfig(vocab_size=32064, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
+                       num_attention_heads=32, num_key_value_heads=32, max_position_embeddings=4096,
+                       pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)  # fmt: skip
+    config = LlavaConfig(vision_config=vision, text_config=text, image_token_index=tok.convert_tokens_to_ids(IMAGE),
+                         vision_feature_layer=-2, vision_feature_select_strategy="default")  # fmt: skip
+    torch.manual_seed(0)
+    with torch.device(device):
+        model = LlavaForConditionalGeneration._from_config(config, dtype=dtype)
+    processor = LlavaProcessor(
+        image_processor=CLIPImageProcessorPil(size={"shortest_edge": 336}, crop_size={"height": 336, "width": 336}),
+        tokenizer=tok,
+        patch_size=14,
+        vision_feature_select_strategy="default",
+        image_token=IMAGE,
+        num_additional_image_tokens=1,
+    )
+    return HFScoringModel(model, processor, name="llava-1.5-7b-shaped-random")
+
+
+def _image(arch: str) -> tuple[np.ndarray, str]:
+    from xattr_lab.datasets import shapes
+
+    s = next(shapes(1, seed=12345, task="caption"))
+    if arch == "toy-shapes":
+        return s.image, s.answer
+    # LLaVA-7B input: a typical non-square photo size, resized and cropped to 336 by the processor
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(s.image).resize((448, 336))), s.answer
+
+
+def random_masks(n: int, h: int, w: int, seed: int = 0) -> torch.Tensor:
+    """Masks keeping a random subset of a 8 x 8 grid of regions (what a search step evaluates)."""
+    g = torch.Generator().manual_seed(seed)
+    cells = (torch.rand(n, 8, 8, generator=g) < 0.5).float()
+    return torch.nn.functional.interpolate(cells[:, None], size=(h, w), mode="nearest")[:, 0]
+
+
+def run(arch: str, device: str | None, n_masks: int, repeats: int, batch_size: int | None) -> dict[str, Any]:
+    """Run the benchmark and return the JSON-able result."""
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if arch == "toy-shapes":
+        from xattr_lab.models.loading import load_model
+
+        model = load_model("toy-shapes", device=dev)
+    elif arch == "llava-1.5-7b":
+        model = llava_7b_shaped(dev, torch.bfloat16 if dev.type == "cuda" else torch.float32)
+    else:
+        raise ValueError(f"--arch: expected toy-shapes or llava-1.5-7b, got {arch!r}")
+    if batch_size:
+        model.batch_size = batch_size
+    image, target = _image(arch)
+    gen = model.with_target(model.generate(image, PROMPT, max_new_tokens=1), target)
+    masks = random_masks(n_masks, *image.shape[:2])
+    n_one = max(4, n_masks // 8)  # the one-per-forward loops are slow: time a slice and scale
+
+    def counted(fn: Any) -> tuple[float, int]:
+        before = model.n_forward
+        seconds = _timed(fn, dev, repeats)
+        return seconds, (model.n_forward - before) // (repeats + 1)
+
+    auto_px, fw_auto = counted(lambda: model.score(gen, masks))
+    auto_mtp, fw_mtp = counted(lambda: model.score(gen, masks, pixel_space=False))
+    one_px, _ = counted(lambda: [model.score(gen, masks[i : i + 1]) for i in range(n_one)])
+    one_mtp, _ = counted(lambda: [model.score(gen, masks[i : i + 1], pixel_space=False) for i in range(n_one)])
+
+    # the ceiling: the same forward on ready inputs (pixels already masked, same truncation and logits)
+    prep = model._prepare(gen.image, gen.prompt)
+    seq = model._sequence(prep, gen, gen.n_generated - 1 + 1)
+    b = min(model.batch_size, n_masks)
+    pixels = model._image_inputs(prep, masks[:b], "black", True)
+    inputs = {k: v.expand(b, -1) for k, v in seq.items()} | pixels
+    n_in = gen.input_ids.shape[0]
+    keep = torch.arange(n_in - 1, n_in - 1 + gen.n_generated, device=dev).expand(b, -1)
+
+    def pure() -> None:
+        with torch.no_grad():
+            model.model(**inputs, logits_to_keep=keep, use_cache=False)
+
+    pure_s = _timed(pure, dev, repeats) * (n_masks / b)
+    with torch.no_grad():
+        diff = (model.score(gen, masks[:8]) - model.score(gen, masks[:8], pixel_space=False)).abs().max().item()
+
+    rate = {
+        "auto_batch_pixel_space": n_masks / auto_px,
+        "auto_batch_mask_then_process": n_masks / auto_mtp,
+        "one_per_forward_pixel_space": n_one / one_px,
+        "one_per_forward_mask_then_process": n_one / one_mtp,
+        "pure_batched_forward": n_masks / pure_s,
+    }
+    return {
+        "bench": "scorer",
+        "arch": arch,
+        "model": model.name,
+        "device": str(dev),
+        "dtype": str(next(model.model.parameters()).dtype),
+        "threads": torch.get_num_threads(),
+        "n_masks": n_masks,
+        "target_tokens": gen.n_generated,
+        "sequence_length": int(n_in + gen.n_generated - 1),
+        "n_image_tokens": gen.geometry.get("n_image_tokens"),
+        "pixel_space_available": bool(gen.geometry.get("pixel_space_masking")),
+        "batch_size": model.batch_size,
+        "forwards_per_call": {
+            "auto_batch_pixel_space": fw_auto,
+            "auto_batch_mask_then_process": fw_mtp,
+            "one_per_forward": n_masks,
+        },  # fmt: skip
+        "evals_per_s": {k: round(v, 2) for k, v in rate.items()},
+        "speedup_auto_vs_one_per_forward": round(
+            rate["auto_batch_pixel_space"] / rate["one_per_forward_mask_then_process"], 2
+        ),
+        "speedup_auto_vs_one_per_forward_same_masking": round(
+            rate["auto_batch_pixel_space"] / rate["one_per_forward_pixel_space"], 2
+        ),
+        "pixel_space_vs_mask_then_process": round(
+            rate["auto_batch_pixel_space"] / rate["auto_batch_mask_then_process"], 2
+        ),
+        "fraction_of_pure_forward": round(rate["auto_batch_pixel_space"] / rate["pure_batched_forward"], 3),
+        "max_abs_prob_diff_pixel_space_vs_mask_then_process": diff,
+        "targets": {"speedup_auto_vs_one_per_forward": 4.0, "fraction_of_pure_forward": 0.9},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="xattr-lab bench scorer", description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="toy-shapes", choices=["toy-shapes", "llava-1.5-7b"])
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--n-masks", type=int, default=None, help="masks per call (default 256 toy, 64 7b)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=None, help="cap on masks per forward")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default=None, help="also write the JSON here (atomically)")
+    args = parser.parse_args(argv)
+    set_threads(args.threads)
+    n = args.n_masks or (256 if args.arch == "toy-shapes" else 64)
+    emit(run(args.arch, args.device, n, args.repeats, args.batch_size), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
