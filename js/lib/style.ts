@@ -80,6 +80,9 @@ color:var(--xl-fg);background:transparent;border:1px solid transparent;border-ra
 .xl-stack{position:relative;line-height:0}
 .xl-hl{position:absolute;box-sizing:border-box;border:2px solid var(--xl-accent);pointer-events:none;top:0;height:100%}
 .xl-side{gap:10px}
+.xl-training .xl-row>.xl-panel{flex:1 1 400px;max-width:480px}
+.xl-training .xl-chart{max-width:none}
+.xl-table{align-self:flex-start}
 .xl-curves{max-width:370px}
 .xl-busy{color:var(--xl-accent)}
 `;

@@ -4,10 +4,13 @@ import { h } from "./dom";
 import { fmt } from "./format";
 
 /** A key → value table from a flat dict (null shown as n/a); rows past `first` fold into "more". */
-export function kvTable(values: Record<string, unknown>, caption = "", first = Infinity): HTMLElement {
+export function kvTable(values: Record<string, unknown>, caption = "", first = Infinity, order?: unknown): HTMLElement {
   const table = h("table", { class: "xl-table" });
   if (caption) table.append(h("caption", {}, [caption]));
-  const rows = Object.entries(values ?? {}).filter(([, v]) => v === null || typeof v !== "object");
+  // Saved notebooks sort JSON keys, so the intended order travels as a list.
+  const keys = Array.isArray(order) ? order.map(String).filter((k) => k in (values ?? {})) : [];
+  for (const k of Object.keys(values ?? {})) if (!keys.includes(k)) keys.push(k);
+  const rows = keys.map((k) => [k, values[k]] as [string, unknown]).filter(([, v]) => v === null || typeof v !== "object");
   const cell = (v: unknown): string => (v === null ? "n/a" : typeof v === "number" ? fmt(v) : String(v));
   const tr = ([k, v]: [string, unknown]) => h("tr", {}, [h("th", { scope: "row" }, [k]), h("td", {}, [cell(v)])]);
   table.append(...rows.slice(0, first).map(tr));

@@ -13,6 +13,8 @@ export interface ExplanationData {
   tokens?: string[];
   metrics?: Record<string, unknown>;
   cost?: Record<string, unknown>;
+  metrics_order?: string[];
+  cost_order?: string[];
   [key: string]: unknown;
 }
 
@@ -24,8 +26,8 @@ export function renderExplanation(el: HTMLElement, data: ExplanationData, bus: B
   const side = h("div", { class: "xl-panel xl-side" });
   const metrics = data.metrics && typeof data.metrics === "object" ? data.metrics : null;
   const cost = data.cost && typeof data.cost === "object" ? data.cost : null;
-  if (metrics && Object.keys(metrics).length) side.append(kvTable(metrics, "metrics", 6));
-  if (cost && Object.keys(cost).length) side.append(kvTable(cost, "cost", 4));
+  if (metrics && Object.keys(metrics).length) side.append(kvTable(metrics, "metrics", 6, data.metrics_order));
+  if (cost && Object.keys(cost).length) side.append(kvTable(cost, "cost", 4, data.cost_order));
   const root = h("div", { class: "xl-panel xl-explanation" }, [
     stripBox,
     h("div", { class: "xl-row" }, [overlayBox, curvesBox, side.childElementCount ? side : null]),

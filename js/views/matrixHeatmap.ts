@@ -29,6 +29,8 @@ export interface MatrixData {
   heading?: string;
   note?: string;
   size?: number;
+  /** "free": cells may be wider than tall (long thin matrices such as Toeplitz profiles). */
+  aspect?: "square" | "free";
   /** One colour scale per slice of the leading dimensions (for stacks of unrelated statistics). */
   per_slice?: boolean;
   /** Legend label per slice (with `per_slice`). */
@@ -77,8 +79,10 @@ export function renderMatrixHeatmap(el: HTMLElement, data: MatrixData, bus: Bus)
   const legendBox = h("div", { class: "xl-legend-box" });
   const canvas = h("canvas", { width: cols, height: rows, class: "xl-canvas xl-pixelated", "aria-label": data.heading ?? "matrix" });
   const size = data.size ?? 260;
-  const scalePx = Math.max(1, Math.min(size / cols, size / rows, 40));
-  canvas.style.width = `${cols * scalePx}px`;
+  const sq = Math.max(1, Math.min(size / cols, size / rows, 40));
+  const scaleX = data.aspect === "free" ? Math.max(1, Math.min(size / cols, 40)) : sq;
+  const scalePx = data.aspect === "free" ? Math.max(sq, Math.min(14, Math.max(6, 180 / rows))) : sq;
+  canvas.style.width = `${cols * scaleX}px`;
   canvas.style.height = `${rows * scalePx}px`;
   const rowBox = h("div", { class: "xl-hl xl-hl-row" });
   const colBox = h("div", { class: "xl-hl xl-hl-col" });
@@ -97,14 +101,14 @@ export function renderMatrixHeatmap(el: HTMLElement, data: MatrixData, bus: Bus)
     tick.style.top = `${(i + 0.5) * scalePx}px`;
     rowTicks.append(tick);
   });
-  labelsFor(data.col_labels, cols, scalePx).forEach((t, i) => {
+  labelsFor(data.col_labels, cols, scaleX * 0.6).forEach((t, i) => {
     if (t === null) return;
     const tick = h("span", {}, [t]);
-    tick.style.left = `${(i + 0.5) * scalePx}px`;
+    tick.style.left = `${(i + 0.5) * scaleX}px`;
     colTicks.append(tick);
   });
   rowTicks.style.height = `${rows * scalePx}px`;
-  colTicks.style.width = `${cols * scalePx}px`;
+  colTicks.style.width = `${cols * scaleX}px`;
   const body = h("div", { class: "xl-matrix-body" }, [
     yl, rowTicks, h("div", {}, [stack, colTicks, h("div", { class: "xl-xlabel" }, [data.x_label ?? ""])]),
   ]);
@@ -150,12 +154,12 @@ export function renderMatrixHeatmap(el: HTMLElement, data: MatrixData, bus: Bus)
     if (r >= 0) {
       rowBox.style.top = `${r * scalePx}px`;
       rowBox.style.height = `${scalePx}px`;
-      rowBox.style.left = c >= 0 ? `${c * scalePx}px` : "0";
-      rowBox.style.width = c >= 0 ? `${scalePx}px` : "100%";
+      rowBox.style.left = c >= 0 ? `${c * scaleX}px` : "0";
+      rowBox.style.width = c >= 0 ? `${scaleX}px` : "100%";
     }
     if (c >= 0 && r < 0) {
-      colBox.style.left = `${c * scalePx}px`;
-      colBox.style.width = `${scalePx}px`;
+      colBox.style.left = `${c * scaleX}px`;
+      colBox.style.width = `${scaleX}px`;
     } else colBox.hidden = true;
     const where = follow.length ? follow.map((k) => `${k} ${Math.max(0, bus.get(k))}`).join(", ") : "";
     canvas.setAttribute("aria-label", `${data.heading ?? "matrix"} ${where}`.trim());

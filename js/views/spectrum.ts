@@ -90,7 +90,7 @@ export function renderSpectrum(el: HTMLElement, data: SpectrumData, bus: Bus): (
   d.add(renderMatrixHeatmap(boxes.toeplitz, {
     matrix: data.toeplitz, heading: "Toeplitz profile (mean logit per offset)", row_link: grid,
     row_labels: headNames, col_labels: (data.toeplitz_offsets ?? []).map(String), x_label: "offset j − i",
-    y_label: "head", value_label: "mean logit", signed: true, size: 260,
+    y_label: "head", value_label: "mean logit", signed: true, size: 300, aspect: "free",
   }, bus));
   return () => {
     d.run();

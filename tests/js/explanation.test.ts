@@ -119,3 +119,14 @@ describe("explanation (composite)", () => {
     expect(el.children.length).toBe(0);
   });
 });
+
+describe("metric tables", () => {
+  it("keep the given order even when the JSON keys were sorted", () => {
+    const el = document.createElement("div");
+    renderPayload(el, {
+      version: 1, view: "explanation",
+      data: { ...explanationData(), metrics: { a: 1, z: 2 }, metrics_order: ["z", "a"] },
+    });
+    expect(Array.from(el.querySelectorAll("table th")).map((t) => t.textContent).slice(0, 2)).toEqual(["z", "a"]);
+  });
+});

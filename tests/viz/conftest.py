@@ -1,5 +1,5 @@
 import sys
 from pathlib import Path
 
-# `from fixtures import ...` in this folder's tests (and the browser tests reuse it the same way).
+# `from view_fixtures import ...` in this folder's tests (and the browser tests reuse it the same way).
 sys.path.insert(0, str(Path(__file__).parent))

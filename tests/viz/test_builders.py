@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from fixtures import XSS_TOKENS, comparison_data, explanation_data, spectrum_data, training_data
+from view_fixtures import XSS_TOKENS, comparison_data, explanation_data, spectrum_data, training_data
 
 from xattr_lab.viz.bundle import result_bundle
 from xattr_lab.viz.comparison_view import comparison_payload

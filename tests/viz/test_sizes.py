@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import nbformat
-from fixtures import comparison_data, explanation_data, spectrum_data, training_data
+from view_fixtures import comparison_data, explanation_data, spectrum_data, training_data
 
 from xattr_lab.viz.bundle import payload_bundle
 from xattr_lab.viz.comparison_view import comparison_payload

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from fixtures import XSS_TOKENS
+from view_fixtures import XSS_TOKENS
 
 from xattr_lab.viz.explanation_view import explanation_payload
 from xattr_lab.viz.view import View

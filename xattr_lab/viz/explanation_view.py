@@ -115,6 +115,9 @@ def explanation_payload(
             out[key] = clean(dict(data[key]))
     if data.get("partial"):
         out["metrics"] = {**out.get("metrics", {}), "partial": "yes (interrupted)"}
+    for key in ("metrics", "cost"):  # saved notebooks sort JSON keys: keep the order explicitly
+        if key in out:
+            out[f"{key}_order"] = list(out[key])
     if data.get("colour_by"):
         out["colour_by"] = str(data["colour_by"])
     if title is None and method:

@@ -55,6 +55,7 @@ def html_document(payload: dict[str, Any], summary: str, title: str = "xattr_lab
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{escape(title)}</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light dark">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
         "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:\">"
         f"</head><body>{html_fragment(payload, summary)}</body></html>\n"
