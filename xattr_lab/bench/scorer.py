@@ -45,8 +45,12 @@ def _timed(fn: Any, device: torch.device, repeats: int) -> float:
     return best
 
 
-def llava_7b_shaped(device: torch.device, dtype: torch.dtype) -> Any:
-    """A random-init model with LLaVA-1.5-7B's architecture and a word-level processor (no downloads)."""
+def llava_shaped(device: torch.device, dtype: torch.dtype, tiny: bool = False) -> Any:
+    """A random-init model with LLaVA-1.5-7B's architecture and a word-level processor (no downloads).
+
+    ``tiny=True`` keeps the structure (CLIP-L/14-336 geometry, 576 image tokens) with small widths and
+    depths, to smoke-test this path on a CPU.
+    """
     from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
     from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
@@ -54,11 +58,16 @@ def llava_7b_shaped(device: torch.device, dtype: torch.dtype) -> Any:
     from xattr_lab.models.toy.tokenizer import IMAGE, build_tokenizer
 
     tok = build_tokenizer()
-    vision = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
-                              num_attention_heads=16, image_size=336, patch_size=14, projection_dim=768)  # fmt: skip
-    text = LlamaConfig(vocab_size=32064, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
-                       num_attention_heads=32, num_key_value_heads=32, max_position_embeddings=4096,
-                       pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)  # fmt: skip
+    v = dict(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24, num_attention_heads=16)
+    t = dict(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
+             num_key_value_heads=32)  # fmt: skip
+    if tiny:
+        v = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2)
+        t = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+                 num_key_value_heads=2)  # fmt: skip
+    vision = CLIPVisionConfig(image_size=336, patch_size=14, projection_dim=768, **v)
+    text = LlamaConfig(vocab_size=32064, max_position_embeddings=4096, pad_token_id=tok.pad_token_id,
+                       eos_token_id=tok.eos_token_id, **t)  # fmt: skip
     config = LlavaConfig(vision_config=vision, text_config=text, image_token_index=tok.convert_tokens_to_ids(IMAGE),
                          vision_feature_layer=-2, vision_feature_select_strategy="default")  # fmt: skip
     torch.manual_seed(0)
@@ -72,7 +81,8 @@ def llava_7b_shaped(device: torch.device, dtype: torch.dtype) -> Any:
         image_token=IMAGE,
         num_additional_image_tokens=1,
     )
-    return HFScoringModel(model, processor, name="llava-1.5-7b-shaped-random")
+    name = "llava-1.5-shaped-tiny-random" if tiny else "llava-1.5-7b-shaped-random"
+    return HFScoringModel(model, processor, name=name)
 
 
 def _image(arch: str) -> tuple[np.ndarray, str]:
@@ -101,10 +111,11 @@ def run(arch: str, device: str | None, n_masks: int, repeats: int, batch_size: i
         from xattr_lab.models.loading import load_model
 
         model = load_model("toy-shapes", device=dev)
-    elif arch == "llava-1.5-7b":
-        model = llava_7b_shaped(dev, torch.bfloat16 if dev.type == "cuda" else torch.float32)
+    elif arch in ("llava-1.5-7b", "llava-1.5-tiny"):
+        dtype = torch.bfloat16 if dev.type == "cuda" else torch.float32
+        model = llava_shaped(dev, dtype, tiny=arch == "llava-1.5-tiny")
     else:
-        raise ValueError(f"--arch: expected toy-shapes or llava-1.5-7b, got {arch!r}")
+        raise ValueError(f"--arch: expected toy-shapes, llava-1.5-7b or llava-1.5-tiny, got {arch!r}")
     if batch_size:
         model.batch_size = batch_size
     image, target = _image(arch)
@@ -124,7 +135,7 @@ def run(arch: str, device: str | None, n_masks: int, repeats: int, batch_size: i
 
     # the ceiling: the same forward on ready inputs (pixels already masked, same truncation and logits)
     prep = model._prepare(gen.image, gen.prompt)
-    seq = model._sequence(prep, gen, gen.n_generated - 1 + 1)
+    seq = model._sequence(prep, gen, gen.n_generated - 1)  # as score(): cut after the last target's context
     b = min(model.batch_size, n_masks)
     pixels = model._image_inputs(prep, masks[:b], "black", True)
     inputs = {k: v.expand(b, -1) for k, v in seq.items()} | pixels
@@ -182,7 +193,7 @@ def run(arch: str, device: str | None, n_masks: int, repeats: int, batch_size: i
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xattr-lab bench scorer", description=__doc__.splitlines()[0])
-    parser.add_argument("--arch", default="toy-shapes", choices=["toy-shapes", "llava-1.5-7b"])
+    parser.add_argument("--arch", default="toy-shapes", choices=["toy-shapes", "llava-1.5-7b", "llava-1.5-tiny"])
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--n-masks", type=int, default=None, help="masks per call (default 256 toy, 64 7b)")
     parser.add_argument("--repeats", type=int, default=3)
