@@ -93,3 +93,21 @@ def test_layout_inference():
         out = K.apply_rope(x, inv, layout)
         assert infer_rope_layout(torch.tensor(x), torch.tensor(out), torch.tensor(inv)) == layout
     assert infer_rope_layout(torch.tensor(x), torch.tensor(x * 2), torch.tensor(inv)) is None
+
+
+@pytest.mark.parametrize("scheme", ["nope", "mla"])
+def test_hf_config_factory_schemes(scheme):
+    from xattr_lab.diagnostics.pe.hf_configs import hf_model
+
+    torch.manual_seed(0)
+    model = hf_model(scheme, d_model=32, n_heads=2, n_layers=1, vocab_size=64)
+    ids = torch.randint(0, 64, (4, 12))
+    cap = capture_hf_logits(model, ids)
+    assert cap.info["route"] == "interface" and cap.logits.shape == (1, 2, 12, 12)
+    if scheme == "nope":
+        assert cap.logits_without is None and cap.rope_energy is None
+    else:  # DeepSeek's interleaved rope on the decoupled rope dims only; layout inferred, not assumed
+        assert cap.info["rope_layout"] == "interleaved" and cap.rope_energy.shape[-1] == 4
+        assert not np.allclose(cap.logits, cap.logits_without)
+        with pytest.raises(ValueError, match="route"):
+            capture_hf_logits(model, ids, route="rotary")

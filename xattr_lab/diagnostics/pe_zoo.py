@@ -53,13 +53,17 @@ def run_scheme(pe: str, data, preset: dict[str, Any], n_probe: int = 32, seed: i
         "max_norm_drop_zero": _r(zero.summary_["max_norm_drop"]),
         "deposit_at": [zero.summary_["deposit_layer"], zero.summary_["deposit_head"]],
         "deposit_flag": zero.summary_["deposit"],
+        # Ablation drops of a model at chance are noise: read the deposit columns only where this is True.
+        "learned_task": bool(trainer.test_acc_ > max(2 * data.chance, data.chance + 0.1)),
         "seconds": round(time.perf_counter() - t0, 1),
     }
     return row, report
 
 
-def _r(x: float) -> float:
-    return round(float(x), 4)
+def _r(x: float) -> float | None:
+    # NaN is not JSON: an undefined value (e.g. a drop normalised by a zero margin) becomes null.
+    x = float(x)
+    return round(x, 4) if np.isfinite(x) else None
 
 
 def run_zoo(

@@ -6,10 +6,11 @@ Two routes, both scoped and always undone in ``finally``:
    ``"xattr_capture"``, which records ``q·kᵀ·scaling`` (post-rotary, GQA-expanded, *before* the mask) and then
    delegates to SDPA, so outputs are unchanged. Models on the interface include Llama, Qwen2/3, Mistral,
    GPT-NeoX, SmolLM3 and DeepSeek-V3.
-2. **Wrapping the modeling module's ``apply_rotary_pos_emb``** (a call-time lookup): records the pre- and
-   post-rotary q/k. With route 1 this gives the logits *without* positional coupling (the same q/k left
-   unrotated) and the per-frequency RoPE energy; on its own (a rotary model without the interface) it is
-   the fallback that rebuilds the logits from the post-rotary q/k.
+2. **Wrapping the modeling module's ``apply_rotary_pos_emb``** (and DeepSeek's ``…_interleave``; both are
+   call-time lookups): records the pre- and post-rotary q/k. With route 1 this gives the logits *without*
+   positional coupling (the same q/k left unrotated) and the per-frequency RoPE energy; on its own (a
+   rotary model without the interface) it is the fallback that rebuilds the logits from the post-rotary q/k
+   (only where the whole head goes through RoPE; MLA and partial rotary need route 1).
 
 The RoPE layout (rotate-half vs interleaved) is not assumed: it is inferred by checking which layout, with
 the model's own ``rotary_emb.inv_freq``, reproduces the recorded rotation.
@@ -148,24 +149,40 @@ class _Recorder:
         self._add(self.energy, layer, energy.sum(0))
 
 
-def _patch_rotary(model: torch.nn.Module, recorder: _Recorder) -> list[tuple[Any, Any]]:
-    """Wrap ``apply_rotary_pos_emb`` in every modeling module the attention layers come from."""
+def _unpermute(x: torch.Tensor) -> torch.Tensor:
+    """Undo DeepSeek's interleave→half permutation, so outputs line up with the interleaved inputs."""
+    d = x.shape[-1]
+    return x.reshape(*x.shape[:-1], 2, d // 2).transpose(-1, -2).reshape(x.shape)
+
+
+# Module-level rotary functions that may be wrapped, and whether their outputs come back permuted.
+_ROTARY_FUNCTIONS = {"apply_rotary_pos_emb": False, "apply_rotary_pos_emb_interleave": True}
+
+
+def _patch_rotary(model: torch.nn.Module, recorder: _Recorder) -> list[tuple[Any, str, Any]]:
+    """Wrap the rotary functions in every modeling module the model's layers come from."""
     patched = []
     seen = set()
     for module in model.modules():
         mod = sys.modules.get(type(module).__module__)
-        if mod is None or id(mod) in seen or not callable(getattr(mod, "apply_rotary_pos_emb", None)):
+        if mod is None or id(mod) in seen:
             continue
         seen.add(id(mod))
-        original = mod.apply_rotary_pos_emb
+        for fname, permuted in _ROTARY_FUNCTIONS.items():
+            original = getattr(mod, fname, None)
+            if not callable(original):
+                continue
 
-        def wrapped(q, k, *args, _orig=original, **kwargs):
-            q_out, k_out = _orig(q, k, *args, **kwargs)
-            recorder.on_rotary(q, k, q_out, k_out)
-            return q_out, k_out
+            def wrapped(q, k, *args, _orig=original, _perm=permuted, **kwargs):
+                q_out, k_out = _orig(q, k, *args, **kwargs)
+                if _perm:
+                    recorder.on_rotary(q, k, _unpermute(q_out), _unpermute(k_out))
+                else:
+                    recorder.on_rotary(q, k, q_out, k_out)
+                return q_out, k_out
 
-        mod.apply_rotary_pos_emb = wrapped
-        patched.append((mod, original))
+            setattr(mod, fname, wrapped)
+            patched.append((mod, fname, original))
     return patched
 
 
@@ -219,7 +236,7 @@ def capture_hf_logits(
     config = getattr(model, "config", None)
     old_impl = getattr(config, "_attn_implementation", None)
     use_interface = route != "rotary" and hasattr(model, "set_attn_implementation") and _register_capture(_ACTIVE)
-    patched: list[tuple[Any, Any]] = []
+    patched: list[tuple[Any, str, Any]] = []
     was_training = model.training
     switched = False
     try:
@@ -249,8 +266,8 @@ def capture_hf_logits(
                     _fallback_forward(model, chunk, recorder, rot_store)
     finally:
         _ACTIVE.clear()
-        for mod, original in patched:
-            mod.apply_rotary_pos_emb = original
+        for mod, fname, original in reversed(patched):
+            setattr(mod, fname, original)
         if switched and old_impl is not None:
             model.set_attn_implementation(old_impl)
         model.train(was_training)
@@ -268,6 +285,14 @@ def _fallback_forward(model, chunk, recorder: _Recorder, rot_store) -> None:
         layer_counter[0] += 1
         scale = q_out.shape[-1] ** -0.5
         attn = _attention_modules(model)
+        module = attn[layer] if layer < len(attn) else None
+        head_dim = getattr(module, "qk_head_dim", None) or getattr(module, "head_dim", None)
+        if head_dim is not None and q_out.shape[-1] != head_dim:
+            # Only part of q/k goes through RoPE (MLA, partial rotary): the rest of the logits is not seen here.
+            raise ValueError(
+                f"route: 'rotary' sees {q_out.shape[-1]} of {head_dim} head dims (partial rotary or MLA); "
+                "use route='interface'"
+            )
         if layer < len(attn) and getattr(attn[layer], "scaling", None) is not None:
             scale = float(attn[layer].scaling)
         recorder.on_attention(layer, q_out, k_out, scale)
