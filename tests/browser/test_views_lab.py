@@ -52,7 +52,8 @@ def test_lab_live_then_reopened_without_kernel(lab, lab_no_kernel, page, write_n
     explore.locator(".xl-key-title", has_text="window.__xss=2").wait_for(timeout=10_000)
     assert explore.locator(".xl-tok.xl-sel").get_attribute("data-index") == "3"
     explore.locator(".xl-strip [data-index]").nth(0).click()
-    explore.locator(".xl-key-title", has_text='"red"').wait_for(timeout=60_000)
+    explore.locator(".xl-title", has_text="tokens='red'").wait_for(timeout=60_000)
+    assert explore.locator(".xl-key-title").inner_text() == '"red"'
     explore.locator(".xl-overlay").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "lab_explore_widget.png"))
 
