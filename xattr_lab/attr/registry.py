@@ -20,6 +20,17 @@ _BUILTINS: dict[str, tuple[str, str]] = {
     "eagle": ("xattr_lab.attr.methods.eagle", "eagle"),
     "lima": ("xattr_lab.attr.methods.lima", "lima"),
     "random": ("xattr_lab.attr.methods.random", "random_order"),
+    "integrated_gradients": ("xattr_lab.attr.methods.integrated_gradients", "integrated_gradients"),
+    "saliency": ("xattr_lab.attr.methods.saliency", "saliency"),
+    "layer_gradcam": ("xattr_lab.attr.methods.layer_gradcam", "layer_gradcam"),
+    "occlusion": ("xattr_lab.attr.methods.occlusion", "occlusion"),
+    "feature_ablation": ("xattr_lab.attr.methods.feature_ablation", "feature_ablation"),
+    "kernel_shap": ("xattr_lab.attr.methods.kernel_shap", "kernel_shap"),
+    "lime": ("xattr_lab.attr.methods.lime", "lime"),
+    "tam": ("xattr_lab.attr.methods.tam", "tam"),
+    "msea": ("xattr_lab.attr.methods.msea", "msea"),
+    "arc": ("xattr_lab.attr.methods.arc", "arc"),
+    "tam_msea_arc": ("xattr_lab.attr.methods.tam_msea_arc", "tam_msea_arc"),
 }
 
 

@@ -1,4 +1,10 @@
-"""Pointing game: does the map's maximum fall on the object the token names?"""
+"""Localisation of attribution maps against ground truth.
+
+* Pointing game: does the map's maximum fall on the object the token names?
+* TAM's metrics (Li et al., ICCV 2025): **Obj-IoU**, the IoU of an object word's map thresholded by Otsu
+  with the object's mask; **Func-IoU**, for function words (which should leave the image blank), the share
+  of the map below the mean Otsu threshold of the object words; **F1-IoU**, their harmonic mean.
+"""
 
 from __future__ import annotations
 
@@ -56,3 +62,79 @@ def pointing_game(
         inside = (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
         hit &= bool(inside.mean() > 0.5)
     return hit
+
+
+def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
+    """Otsu's threshold of the values (maximises the between-class variance of a ``bins`` histogram).
+
+    Raises:
+        ValueError: when ``values`` holds no finite number.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        raise ValueError("values: holds no finite value")
+    lo, hi = float(v.min()), float(v.max())
+    if hi <= lo:
+        return lo
+    hist, edges = np.histogram(v, bins=bins, range=(lo, hi))
+    centres = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * centres) / np.maximum(w0, 1)
+    m1 = ((hist * centres).sum() - np.cumsum(hist * centres)) / np.maximum(w1, 1)
+    between = w0 * w1 * (m0 - m1) ** 2
+    return float(edges[int(np.argmax(between[:-1])) + 1])
+
+
+def obj_iou(pixel_map: np.ndarray, mask: np.ndarray, threshold: float | None = None) -> float:
+    """IoU of ``pixel_map > threshold`` (Otsu's by default) with the ground-truth ``mask``.
+
+    Raises:
+        ValueError: when the shapes differ.
+    """
+    m = np.asarray(pixel_map, dtype=np.float64)
+    mask = np.asarray(mask, dtype=bool)
+    if m.shape != mask.shape:
+        raise ValueError(f"mask: shape {mask.shape} does not match the map {m.shape}")
+    t = otsu_threshold(m) if threshold is None else float(threshold)
+    pred = m > t
+    union = np.logical_or(pred, mask).sum()
+    return float(np.logical_and(pred, mask).sum() / union) if union else 0.0
+
+
+def func_iou(pixel_map: np.ndarray, threshold: float) -> float:
+    """Share of a function word's map at or below ``threshold`` (1 = the image is left blank)."""
+    m = np.asarray(pixel_map, dtype=np.float64)
+    return float((m <= float(threshold)).mean())
+
+
+def f1_iou(obj: float, func: float) -> float:
+    """Harmonic mean of Obj-IoU and Func-IoU (0 when both are 0)."""
+    return 2 * obj * func / (obj + func) if obj + func > 0 else 0.0
+
+
+def localisation_scores(
+    object_maps: Sequence[tuple[np.ndarray, np.ndarray]], function_maps: Sequence[np.ndarray] = ()
+) -> dict[str, float]:
+    """TAM's localisation metrics for one image's words.
+
+    Args:
+        object_maps: ``(map, ground-truth mask)`` per object word.
+        function_maps: maps of function words (``"a"``, ``"and"``, ...).
+
+    Returns:
+        ``obj_iou`` (mean over object words), ``func_iou`` (mean over function words, thresholded at the
+        mean Otsu threshold of the object maps; NaN without function words) and ``f1_iou`` (NaN unless both).
+
+    Raises:
+        ValueError: when no object word is given.
+    """
+    if not object_maps:
+        raise ValueError("object_maps: give at least one (map, mask) pair")
+    thresholds = [otsu_threshold(m) for m, _ in object_maps]
+    obj = float(np.mean([obj_iou(m, mask, t) for (m, mask), t in zip(object_maps, thresholds)]))
+    if not function_maps:
+        return {"obj_iou": obj, "func_iou": float("nan"), "f1_iou": float("nan")}
+    func = float(np.mean([func_iou(m, float(np.mean(thresholds))) for m in function_maps]))
+    return {"obj_iou": obj, "func_iou": func, "f1_iou": f1_iou(obj, func)}

@@ -59,7 +59,7 @@ class LensReadout:
         return out
 
     def topk(self, positions: Any, k: int) -> np.ndarray:
-        """int [P, k] ids of the ``k`` largest logits at each position (chunked over positions)."""
+        """The ids [P, k] of the ``k`` largest logits at each position (chunked over positions)."""
         positions = np.asarray(positions, dtype=np.int64)
         k = min(int(k), self.weight.shape[0])
         out = [

@@ -1,0 +1,33 @@
+"""Captum LayerGradCam on the vision tower's patch-embedding convolution."""
+
+from __future__ import annotations
+
+from xattr_lab.attr.context import MethodContext, MethodOutput
+from xattr_lab.attr.methods._captum import PixelForward, pixel_output
+
+
+def layer_gradcam(ctx: MethodContext, relu: bool = True) -> MethodOutput:
+    """LayerGradCam (Captum) of the target tokens' log-probability at the vision tower's patch grid.
+
+    ViTs have one spatial layer, the patch embedding ([B, C, h, w]); its Grad-CAM is upsampled from the
+    patch grid to the image.
+
+    Args:
+        ctx: the method context.
+        relu: keep only positive evidence (Grad-CAM's ReLU).
+
+    Returns:
+        A pixel map at the image's resolution.
+    """
+    from captum.attr import LayerGradCam
+
+    from xattr_lab.models.whitebox import vision_conv
+
+    forward = PixelForward(ctx)
+    pixels, _ = forward.inputs()
+    cam = LayerGradCam(forward, vision_conv(ctx.model)).attribute(pixels, relu_attributions=bool(relu))
+    return pixel_output(ctx, cam[0, 0], {"relu": bool(relu)}, forward.n_images)
+
+
+layer_gradcam.family = "baseline"  # type: ignore[attr-defined]
+layer_gradcam.needs = ("gradients",)  # type: ignore[attr-defined]

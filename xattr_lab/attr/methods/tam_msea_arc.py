@@ -1,0 +1,36 @@
+"""The full seed pipeline of Liang et al. (2025): TAM maps with ARC context suppression, over MSEA scales."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xattr_lab.attr.context import MethodContext, MethodOutput
+from xattr_lab.attr.methods.msea import msea
+
+
+def tam_msea_arc(
+    ctx: MethodContext,
+    scales: Sequence[float] = (0.5, 1.0, 1.5),
+    mode: str = "auto",
+    k: int = 50,
+    p: float = 0.9,
+    rank_filter: bool = True,
+) -> MethodOutput:
+    """TAM + MSEA + ARC: ARC-weighted TAM maps (``k``, ``p``) averaged over input ``scales``.
+
+    Args:
+        ctx: the method context.
+        scales: MSEA's input scales.
+        mode: MSEA's scale mode (``"auto"``, ``"resize"``, ``"canvas"``).
+        k: ARC's top-k.
+        p: ARC's RBO persistence.
+        rank_filter: TAM's rank Gaussian filter.
+
+    Returns:
+        A pixel map.
+    """
+    return msea(ctx, base="arc", scales=scales, mode=mode, k=k, p=p, rank_filter=rank_filter)
+
+
+tam_msea_arc.family = "map"  # type: ignore[attr-defined]
+tam_msea_arc.needs = ("hidden_states",)  # type: ignore[attr-defined]
