@@ -45,3 +45,20 @@ def test_import_does_not_load_transformers():
     code = "import xattr_lab.diagnostics, sys; print('transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_grokfast_ema_amplifies_the_slow_gradient():
+    import torch
+
+    from xattr_lab.diagnostics.grokking import GradientEMA
+
+    w = torch.nn.Parameter(torch.zeros(3))
+    amp = GradientEMA([w], alpha=0.5, lamb=2.0)
+    w.grad = torch.tensor([1.0, 0.0, 2.0])
+    amp()
+    torch.testing.assert_close(w.grad, torch.tensor([3.0, 0.0, 6.0]))  # g + λ·g on the first step
+    w.grad = torch.tensor([3.0, 0.0, 0.0])
+    amp()  # ema = 0.5·[1, 0, 2] + 0.5·[3, 0, 0] = [2, 0, 1]
+    torch.testing.assert_close(w.grad, torch.tensor([7.0, 0.0, 2.0]))
+    with pytest.raises(ValueError, match="alpha"):
+        GradientEMA([w], alpha=1.0)

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+import numpy as np
+
 from xattr_lab.diagnostics.grokking.presets import PRESETS, preset
 
 
@@ -54,16 +56,18 @@ def summarise(run) -> dict:
         "load_avg_1min_at_end": run.info.get("load_avg_1min"),
         "key_freqs": run.info.get("key_freqs"),
     }
-    # Progress measures before the jump: compare their values at memorisation with those at the last
-    # evaluation where test accuracy was still below 10 %.
-    t_mem = ev.get("train_acc_99")
-    low = run.series["test_acc"] < 0.1
-    if t_mem is not None and low.any():
-        i_mem = int((run.steps == t_mem).nonzero()[0][0])
-        i_low = int(low.nonzero()[0][-1])
-        if i_low > i_mem:
+    # Progress measures before the jump: from the test-loss peak (memorisation at its worst) to the last
+    # evaluation where test accuracy was still below 10 %, the measures move while accuracy does not.
+    start = ev.get("test_loss_peak")
+    acc = run.series["test_acc"]
+    if start is not None:
+        i0 = int((run.steps == start).nonzero()[0][0])
+        low = (acc < 0.1) & (np.arange(len(acc)) > i0)
+        if low.any():
+            i1 = int(low.nonzero()[0][-1])
             moved = {}
             for name in (
+                "test_acc",
                 "test_loss",
                 "weight_norm",
                 "med",
@@ -72,11 +76,10 @@ def summarise(run) -> dict:
                 "fourier_gini",
             ):
                 if name in run.series:
-                    a, b = run.series[name][i_mem], run.series[name][i_low]
-                    moved[name] = [round(float(a), 4), round(float(b), 4)]
+                    moved[name] = [round(float(run.series[name][i0]), 4), round(float(run.series[name][i1]), 4)]
             out["measures_while_test_acc_below_10pct"] = {
-                "from_step": t_mem,
-                "to_step": int(run.steps[i_low]),
+                "from_step": int(run.steps[i0]),
+                "to_step": int(run.steps[i1]),
                 "values": moved,
             }
     return out
@@ -125,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  wall time {summary['wall_time_s']} s on {where}")
         moved = summary.get("measures_while_test_acc_below_10pct")
         if moved:
-            print(f"  while test accuracy was still < 10% (steps {moved['from_step']}→{moved['to_step']}):")
+            span = f"steps {moved['from_step']}→{moved['to_step']}"
+            print(f"  from the test-loss peak to the last evaluation with test accuracy < 10% ({span}):")
             for name, (a, b) in moved["values"].items():
                 print(f"    {name:<16} {a:>10.4g} → {b:<10.4g}")
     return 0 if summary["test_acc_99_step"] is not None or args.preset not in ("demo",) else 1

@@ -215,6 +215,7 @@ class GrokTrainer:
         n_train = x_tr.shape[0]
         full_batch = self.batch_size is None or self.batch_size >= n_train
         gen = torch.Generator().manual_seed(self.seed)
+        order, cursor = torch.randperm(n_train, generator=gen).to(self.device), 0
         self.history_: list[dict[str, float]] = []
         self.key_freqs_: list[int] = []
         bar = _progress_bar(self.steps, self.progress)
@@ -238,7 +239,12 @@ class GrokTrainer:
                 if full_batch:
                     xb, yb = x_tr, y_tr
                 else:
-                    idx = torch.randint(0, n_train, (self.batch_size,), generator=gen).to(self.device)
+                    # Epochs of a fresh permutation (not sampling with replacement), so every training example
+                    # is seen every n/batch steps — otherwise a few stragglers keep train accuracy below 100 %.
+                    if cursor + self.batch_size > n_train:
+                        order, cursor = torch.randperm(n_train, generator=gen).to(self.device), 0
+                    idx = order[cursor : cursor + self.batch_size]
+                    cursor += self.batch_size
                     xb, yb = x_tr[idx], y_tr[idx]
                 loss = torch.nn.functional.cross_entropy(self.model_(xb).double(), yb)
                 opt.zero_grad(set_to_none=True)
