@@ -1,0 +1,158 @@
+"""The Comparison result: several methods' Explanations of the same tokens, and their scores side by side.
+
+Plain data: a frozen dataclass of Explanations and a table of JSON-able rows. Rendering is imported from
+``xattr_lab.viz`` only when a notebook displays it; saving goes through ``xattr_lab.results._store``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xattr_lab.results.explanation import Explanation, _from_store, _to_store
+
+KIND = "Comparison"
+COLUMNS = (
+    "method",
+    "insertion_auc",
+    "deletion_auc",
+    "pointing_game",
+    "forwards",
+    "seconds",
+    "peak_memory_mb",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Methods compared on one generation, one set of regions and one metric path.
+
+    Attributes:
+        explanations: one Explanation per method, in table order.
+        rows: one row per method with ``COLUMNS`` (``pointing_game`` is NaN without ground truth;
+            ``forwards`` counts images scored, including each method's own forwards and the metric curves).
+        info: provenance (model, regions, tokens, how memory was measured).
+    """
+
+    explanations: tuple[Explanation, ...]
+    rows: tuple[dict[str, Any], ...]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The compared methods' names."""
+        return tuple(str(r["method"]) for r in self.rows)
+
+    def __getitem__(self, method: str) -> Explanation:
+        """The Explanation of ``method``."""
+        for e in self.explanations:
+            if e.method == method:
+                return e
+        raise KeyError(f"method: {method!r} is not in this comparison ({', '.join(self.methods)})")
+
+    def table(self, figure: bool = False) -> Any:
+        """The table as a list of plain dicts; with ``figure=True`` also a plotly table figure.
+
+        Returns:
+            ``rows`` or ``(rows, plotly.graph_objects.Figure)``.
+        """
+        rows = [dict(r) for r in self.rows]
+        if not figure:
+            return rows
+        import plotly.graph_objects as go
+
+        def fmt(v: Any) -> str:
+            return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+        cells = [[fmt(r.get(c)) for r in rows] for c in COLUMNS]
+        fig = go.Figure(go.Table(header={"values": list(COLUMNS)}, cells={"values": cells}))
+        return rows, fig
+
+    def __repr__(self) -> str:
+        best = max(self.rows, key=lambda r: _num(r.get("insertion_auc")), default=None)
+        lead = f", best insertion: {best['method']} {_num(best['insertion_auc']):.3f}" if best else ""
+        tokens = " ".join(self.explanations[0].target_tokens) if self.explanations else ""
+        if len(tokens) > 30:
+            tokens = tokens[:27] + "..."
+        return f"Comparison({len(self.rows)} methods, tokens={tokens!r}{lead})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        try:
+            from xattr_lab.viz.bundle import result_bundle
+
+            return result_bundle(self)
+        except (ImportError, AttributeError):
+            return {"text/plain": repr(self)}
+
+    def to_view_data(self) -> dict[str, Any]:
+        """What the comparison grid draws: maps, region scores, the table and the token strip's tokens.
+
+        Returns:
+            A dict with ``methods``, ``image``, ``labels``, ``region_scores`` [M, N], ``pixel_maps``
+            [M, H, W], ``metrics`` (method → {column: value}), ``higher_is_better``, ``tokens`` (generated),
+            ``prompt_tokens``, ``targets`` (explained positions in ``tokens``).
+        """
+        if not self.explanations:
+            return {"methods": []}
+        first = self.explanations[0]
+        gen = first.generation
+        metrics = {
+            str(r["method"]): {k: _num(v) for k, v in r.items() if k != "method" and _is_num(v)} for r in self.rows
+        }
+        return {
+            "methods": list(self.methods),
+            "image": np.asarray(gen.image, dtype=np.uint8),
+            "labels": first.regions.labels.astype(np.int32),
+            "region_scores": np.stack([e.region_scores for e in self.explanations]).astype(np.float32),
+            "pixel_maps": np.stack([e.pixel_map for e in self.explanations]).astype(np.float32),
+            "metrics": metrics,
+            "higher_is_better": {"pointing_game": True, "forwards": False, "peak_memory_mb": False},
+            "tokens": list(gen.generated_tokens),
+            "prompt_tokens": list(gen.prompt_tokens),
+            "targets": list(first.positions),
+        }
+
+    # -- save / load -------------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save as JSON + safetensors (no pickle); read back with ``xattr_lab.load(path)``."""
+        from xattr_lab.results._store import save_result
+
+        metas, arrays = [], {}
+        for i, e in enumerate(self.explanations):
+            meta, arrs = _to_store(e)
+            metas.append(meta)
+            arrays.update({f"{i}/{k}": v for k, v in arrs.items()})
+        return save_result(path, KIND, {"rows": list(self.rows), "info": self.info, "explanations": metas}, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Comparison:
+        """Load a comparison saved with :meth:`save`.
+
+        Raises:
+            xattr_lab.results._store.ResultFileError: for a missing, truncated or tampered file.
+        """
+        from xattr_lab.results._store import ResultFileError, load_result
+
+        _, meta, arrays = load_result(path, KIND)
+        try:
+            explanations = []
+            for i, m in enumerate(meta["explanations"]):
+                prefix = f"{i}/"
+                explanations.append(
+                    _from_store(m, {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)})
+                )
+            return cls(tuple(explanations), tuple(dict(r) for r in meta["rows"]), dict(meta["info"]))
+        except (KeyError, TypeError, ValueError) as err:
+            raise ResultFileError(f"path: {path} holds a Comparison this version cannot read: {err}") from None
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+
+
+def _num(v: Any) -> float:
+    return float(v) if _is_num(v) else float("nan")
