@@ -62,3 +62,22 @@ def test_grokfast_ema_amplifies_the_slow_gradient():
     torch.testing.assert_close(w.grad, torch.tensor([7.0, 0.0, 2.0]))
     with pytest.raises(ValueError, match="alpha"):
         GradientEMA([w], alpha=1.0)
+
+
+def test_nanda_last_position_shortcut_is_exact():
+    import torch
+
+    from xattr_lab.diagnostics.grokking.models import NandaTransformer
+
+    torch.manual_seed(0)
+    m = NandaTransformer(12, 11, d_model=16, n_heads=2, d_mlp=32, n_layers=2)
+    x = torch.randint(0, 12, (20, 3))
+    with torch.no_grad():
+        h = m.embed(x) + m.pos[:3]
+        for attn, w_in, w_out in zip(m.attn, m.mlp_in, m.mlp_out):
+            h = h + attn(h)
+            act = torch.relu(w_in(h))
+            h = h + w_out(act)
+        logits, cache = m.forward_with_cache(x)
+    torch.testing.assert_close(logits, m.unembed(h[:, -1]))
+    torch.testing.assert_close(cache, act[:, -1])

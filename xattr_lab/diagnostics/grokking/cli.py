@@ -47,6 +47,11 @@ def summarise(run) -> dict:
             if ev.get("test_acc_99") is not None and ev.get("train_acc_99") is not None
             else None
         ),
+        "delay_after_train_100_steps": (
+            ev["test_acc_99"] - ev["train_acc_100"]
+            if ev.get("test_acc_99") is not None and ev.get("train_acc_100") is not None
+            else None
+        ),
         "final_test_acc": run.final("test_acc"),
         "final_train_acc": run.final("train_acc"),
         "steps_run": run.info.get("steps_run"),
@@ -122,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  train accuracy reached 99% at step {summary['train_acc_99_step']}", end="")
         print(f", 100% at step {summary['train_acc_100_step']}")
         t99, delay = summary["test_acc_99_step"], summary["delay_steps"]
-        print(f"  test accuracy reached 99% at step {t99} ({delay} steps after train accuracy reached 99%)")
+        print(f"  test accuracy reached 99% at step {t99}: {delay} steps after train accuracy reached 99%, ", end="")
+        print(f"{summary['delay_after_train_100_steps']} after 100%")
         print(f"  final test accuracy {summary['final_test_acc']:.4f}")
         where = f"{summary['threads']} thread(s), device {summary['device']}"
         print(f"  wall time {summary['wall_time_s']} s on {where}")
