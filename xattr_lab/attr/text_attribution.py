@@ -54,7 +54,7 @@ class TextAttribution:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         try:
-            return self.token_strip()._repr_mimebundle_()
+            return {**self.token_strip()._repr_mimebundle_(), "text/plain": repr(self)}
         except (ImportError, AttributeError):
             return {"text/plain": repr(self)}
 
