@@ -67,14 +67,18 @@ def _r(x: float) -> float | None:
 
 
 def run_zoo(
-    preset: str = "cpu", task: str = "trigger_distance", schemes: tuple[str, ...] = PE_SCHEMES, seed: int = 42
+    preset: str = "cpu",
+    task: str = "trigger_distance",
+    schemes: tuple[str, ...] = PE_SCHEMES,
+    seed: int = 42,
+    device: str = "cpu",
 ) -> list[dict]:
     """One row per scheme (see :func:`run_scheme`)."""
     if preset not in PE_PRESETS:
         raise ValueError(f"preset: expected one of {sorted(PE_PRESETS)}, got {preset!r}")
     if task not in TASKS:
         raise ValueError(f"task: expected one of {sorted(TASKS)}, got {task!r}")
-    cfg = PE_PRESETS[preset]
+    cfg = {**PE_PRESETS[preset], "device": device}
     data = TASKS[task](n=cfg["n"], seq_len=cfg["seq_len"], seed=0)
     rows = []
     for pe in schemes:
@@ -92,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--schemes", default=",".join(PE_SCHEMES), help="comma-separated schemes")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--device", default="cpu", help="torch device (the gpu preset wants cuda)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -100,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         ap.error(f"--schemes: unknown {bad}; choose from {PE_SCHEMES}")
     t0 = time.perf_counter()
-    rows = run_zoo(args.preset, args.task, schemes, args.seed)
+    rows = run_zoo(args.preset, args.task, schemes, args.seed, device=args.device)
     out = {"preset": args.preset, "task": args.task, "seconds": round(time.perf_counter() - t0, 1), "rows": rows}
     print(json.dumps(out, indent=1))
     return 0

@@ -138,14 +138,14 @@ class PEAttention(nn.Module):
         S0 = (q_pre.double() @ k_pre.double().transpose(-1, -2)) * s
         if bias is not None:
             S = S + bias.double()[None]
-        self.record["S"].append(S.sum(0))
-        self.record["S0"].append(S0.sum(0))
+        self.record["S"].append(S.sum(0).cpu())
+        self.record["S0"].append(S0.sum(0).cpu())
         self.record["n"].append(S.shape[0])
         if self.pe in ("rope", "mla"):
             K = self.inv_freq.shape[0]
             qr, kr = (q_pre[..., -2 * K :].double(), k_pre[..., -2 * K :].double())
             zq, zk = torch.complex(qr[..., :K], qr[..., K:]), torch.complex(kr[..., :K], kr[..., K:])
-            self.record["E"].append((s**2 * (zq.abs() ** 2).sum(-2) * (zk.abs() ** 2).sum(-2)).sum(0))
+            self.record["E"].append((s**2 * (zq.abs() ** 2).sum(-2) * (zk.abs() ** 2).sum(-2)).sum(0).cpu())
 
 
 def sinusoidal_table(T: int, d: int) -> torch.Tensor:
@@ -253,6 +253,7 @@ class PETransformer(nn.Module):
         from xattr_lab.diagnostics.spectral.capture import CapturedLogits
 
         attn = [layer.self_attn for layer in self.layers]
+        device = self.embed.weight.device
         was_training = self.training
         self.eval()
         stores = [{"S": [], "S0": [], "n": [], "E": []} for _ in attn]
@@ -260,13 +261,13 @@ class PETransformer(nn.Module):
             for a, store in zip(attn, stores):
                 a.record = store
             for start in range(0, input_ids.shape[0], batch_size):
-                self(input_ids[start : start + batch_size])
+                self(input_ids[start : start + batch_size].to(device))
             if self.pe in ("sinusoidal", "learned"):
                 absent = [{"S": [], "S0": [], "n": [], "E": []} for _ in attn]
                 for a, store in zip(attn, absent):
                     a.record = store
                 for start in range(0, input_ids.shape[0], batch_size):
-                    self(input_ids[start : start + batch_size], positional=False)
+                    self(input_ids[start : start + batch_size].to(device), positional=False)
                 for store, other in zip(stores, absent):
                     store["S0"] = other["S"]
         finally:

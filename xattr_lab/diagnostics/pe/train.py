@@ -28,14 +28,15 @@ PE_PRESETS: dict[str, dict[str, Any]] = {
 
 @torch.no_grad()
 def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
-    """Classification accuracy of ``model`` on (x, y) in eval mode."""
+    """Classification accuracy of ``model`` on (x, y) in eval mode (inputs moved to the model's device)."""
+    device = next(model.parameters()).device
     was = model.training
     model.eval()
+    hits = 0
     try:
-        hits = sum(
-            int((model(x[i : i + batch_size]).argmax(-1) == y[i : i + batch_size]).sum())
-            for i in range(0, len(y), batch_size)
-        )
+        for i in range(0, len(y), batch_size):
+            pred = model(x[i : i + batch_size].to(device)).argmax(-1).cpu()
+            hits += int((pred == y[i : i + batch_size].cpu()).sum())
     finally:
         model.train(was)
     return hits / max(1, len(y))

@@ -163,7 +163,7 @@ class HeadAblation:
             handles.append(proj.register_forward_pre_hook(grab))
         try:
             model.eval()
-            model(self._probe)
+            model(self._probe.to(next(model.parameters()).device))
         finally:
             for handle in handles:
                 handle.remove()
