@@ -19,7 +19,7 @@ IMAGE_MEAN = (0.48145466, 0.4578275, 0.40821073)
 IMAGE_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
-def build_processor() -> LlavaProcessor:
+def build_processor(patch: int = PATCH) -> LlavaProcessor:
     """The LLaVA processor: CLIP-style resize/crop/normalise to 96 px and the word-level tokenizer."""
     from transformers import LlavaProcessor
     from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
@@ -33,7 +33,7 @@ def build_processor() -> LlavaProcessor:
     return LlavaProcessor(
         image_processor=image_processor,
         tokenizer=build_tokenizer(),
-        patch_size=PATCH,
+        patch_size=patch,
         vision_feature_select_strategy="default",
         chat_template=CHAT_TEMPLATE,
         image_token=IMAGE,
@@ -41,7 +41,7 @@ def build_processor() -> LlavaProcessor:
     )
 
 
-def build_model(seed: int = 0) -> LlavaForConditionalGeneration:
+def build_model(seed: int = 0, patch: int = PATCH) -> LlavaForConditionalGeneration:
     """A random-init ShapesVLM: CLIP-style vision tower 2 x 128 on 16-px patches, projector, Llama 3 x 128."""
     import torch
     from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration
@@ -54,7 +54,7 @@ def build_model(seed: int = 0) -> LlavaForConditionalGeneration:
         num_hidden_layers=2,
         num_attention_heads=4,
         image_size=IMAGE_SIZE,
-        patch_size=PATCH,
+        patch_size=patch,
         projection_dim=128,
     )
     text = LlamaConfig(

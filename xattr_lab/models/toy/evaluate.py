@@ -74,8 +74,9 @@ def evaluate(
             gen = model.generate(s.image, s.prompt, max_new_tokens=32)
             correct.append(gen.text == s.answer)
     else:
+        n_image = int((model.generate(samples[0].image, samples[0].prompt, 1).input_ids == model.image_token_id).sum())
         for i in range(0, len(samples), batch_size):
-            batch = encode(samples[i : i + batch_size], model.tokenizer)
+            batch = encode(samples[i : i + batch_size], model.tokenizer, n_image)
             correct += teacher_forced_exact(model.model, batch).tolist()
     table = _table(samples, correct)
     table["mode"] = "generate" if generate else "teacher_forced_greedy"

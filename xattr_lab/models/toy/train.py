@@ -19,8 +19,10 @@ import torch
 from xattr_lab.datasets.shapes import ShapesSample, sample
 from xattr_lab.models.toy.build import (
     IMAGE_MEAN,
+    IMAGE_SIZE,
     IMAGE_STD,
     N_IMAGE_TOKENS,
+    PATCH,
     WEIGHTS_DIR,
     build_model,
     build_processor,
@@ -49,16 +51,19 @@ def pixel_values(images: list[np.ndarray]) -> torch.Tensor:
     return (x - mean) / std
 
 
-def encode(samples: list[ShapesSample], tokenizer: PreTrainedTokenizerFast) -> dict[str, torch.Tensor]:
+def encode(
+    samples: list[ShapesSample], tokenizer: PreTrainedTokenizerFast, n_image_tokens: int | None = None
+) -> dict[str, torch.Tensor]:
     """Token ids ``<s> <image>*64 prompt <sep> answer </s>`` (right-padded), labels on the answer only.
 
     The prompt part is exactly what the processor's chat template produces (a test checks it).
     """
     image_id = tokenizer.convert_tokens_to_ids("<image>")
+    n_image = n_image_tokens if n_image_tokens is not None else N_IMAGE_TOKENS
     sep_id = tokenizer.convert_tokens_to_ids("<sep>")
     rows, labels = [], []
     for s in samples:
-        prompt = [tokenizer.bos_token_id, *[image_id] * N_IMAGE_TOKENS]
+        prompt = [tokenizer.bos_token_id, *[image_id] * n_image]
         prompt += tokenizer(s.prompt, add_special_tokens=False)["input_ids"] + [sep_id]
         answer = tokenizer(s.answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
         rows.append(prompt + answer)
@@ -107,6 +112,7 @@ def train(
     seed: int = 0,
     out: Path | None = WEIGHTS_DIR,
     log_every: int = 50,
+    patch: int = PATCH,
 ) -> Any:
     """Train a fresh ShapesVLM and save it (model, tokenizer, processor) to ``out``.
 
@@ -117,14 +123,16 @@ def train(
         seed: seed of the initialisation and the task draws.
         out: directory to save into (None: don't save).
         log_every: print a JSON line every this many steps.
+        patch: vision patch size in pixels (96 / patch squared image tokens).
 
     Returns:
         The trained model (in eval mode).
     """
     torch.manual_seed(seed)
-    processor = build_processor()
+    processor = build_processor(patch)
+    n_image = (IMAGE_SIZE // patch) ** 2
     tokenizer = processor.tokenizer
-    model = build_model(seed)
+    model = build_model(seed, patch)
     model.train()
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embed" not in n]
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 or "embed" in n]
@@ -143,11 +151,11 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     # a fixed held-out batch (stream 7, never trained on) to watch progress
     held_out = [sample(7 * 1_000_003 + i, t) for i, t in enumerate(list(TASK_WEIGHTS) * 16)]
-    held_batch = encode(held_out, tokenizer)
+    held_batch = encode(held_out, tokenizer, n_image)
     start = time.time()
     running = 0.0
     for step in range(steps):
-        batch = encode(training_samples(step, batch_size, seed), tokenizer)
+        batch = encode(training_samples(step, batch_size, seed), tokenizer, n_image)
         loss = model(**batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -174,7 +182,7 @@ def train(
         out.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(out, safe_serialization=True)
         processor.save_pretrained(out)
-        meta = {"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed,
+        meta = {"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "patch": patch,
                 "train_seconds": round(time.time() - start, 1), "torch": torch.__version__}  # fmt: skip
         (out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
     return model
@@ -189,9 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--patch", type=int, default=PATCH)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    train(args.steps, args.batch_size, args.lr, args.seed, args.out)
+    train(args.steps, args.batch_size, args.lr, args.seed, args.out, patch=args.patch)
     return 0
 
 
