@@ -12,7 +12,8 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 def test_notebook_executes(name, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # tiny models; avoid oversubscribing shared cores
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(var, "1")  # tiny models: a second thread only oversubscribes shared cores
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     client = nbclient.NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
