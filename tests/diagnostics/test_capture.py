@@ -111,3 +111,21 @@ def test_hf_config_factory_schemes(scheme):
         assert not np.allclose(cap.logits, cap.logits_without)
         with pytest.raises(ValueError, match="route"):
             capture_hf_logits(model, ids, route="rotary")
+
+
+def test_head_ablation_on_hf_model_with_metric(llama):
+    from xattr_lab.diagnostics.spectral.deposit import HeadAblation, find_out_projections
+
+    ids = torch.randint(0, 100, (2, 8), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        target = llama(ids).logits.argmax(-1)
+
+    def agreement(model):
+        with torch.no_grad():
+            return float((model(ids).logits.argmax(-1) == target).float().mean())
+
+    ha = HeadAblation("zero").fit(llama, metric=agreement)
+    assert ha.base_ == 1.0 and ha.drop_.shape == (2, 4)
+    assert all(not proj._forward_pre_hooks for _, proj in find_out_projections(llama))
+    hm = HeadAblation("mean").fit(llama, x=ids, metric=agreement)
+    assert hm.drop_.shape == (2, 4)
