@@ -80,3 +80,16 @@ def test_bad_arguments(model, methods, err, match):
 def test_params_for_methods_not_compared(model):
     with pytest.raises(ValueError, match="params"):
         xattr_lab.compare(model, model.image, "describe", methods=["random"], params={"lime": {}})
+
+
+def test_bench_compare_prints_faithfulness_and_localisation(capsys):
+    import json
+
+    from xattr_lab.bench.compare import main
+
+    argv = ["--n", "1", "--n-captions", "1", "--methods", "eagle,feature_ablation,tam,random", "--regions", "grid:2"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["methods"]) == {"eagle", "feature_ablation", "tam", "random"}
+    assert set(out["eagle_vs_captum"]["feature_ablation"]) == {"insertion_geq", "deletion_leq"}
+    assert set(out["localisation"]["tam"]) == {"obj_iou", "func_iou", "f1_iou"}
