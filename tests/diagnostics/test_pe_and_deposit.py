@@ -111,3 +111,10 @@ def test_cpu_preset_rope_learns_trigger_distance():
     tr = PETrainer(pe="rope", **cfg).fit(data)
     assert tr.test_acc_ > 0.5 > 5 * data.chance
     assert len(tr.run_) == 4
+
+
+def test_no_deposit_flag_for_a_model_at_chance():
+    one = np.zeros((2, 4))
+    one[0, 1] = 0.02
+    s = deposit_summary(one, base_acc=0.06, chance=0.05)
+    assert s["deposit_share"] == 1.0 and not s["deposit"]

@@ -210,9 +210,11 @@ class PETransformer(nn.Module):
         if pe == "sinusoidal":
             self.register_buffer("pos_table", sinusoidal_table(max_len, d_model), persistent=False)
         elif pe == "learned":
-            self.pos_embed = nn.Parameter(torch.randn(max_len, d_model) * 0.02)
+            # Same scale as the N(0, 1) token embeddings: at GPT-2's 0.02 the positions are ~50x smaller than
+            # the tokens here and the CPU preset never learns them.
+            self.pos_embed = nn.Parameter(torch.randn(max_len, d_model))
         if pe == "t5":
-            self.t5_table = nn.Parameter(torch.zeros(32, n_heads))
+            self.t5_table = nn.Parameter(torch.randn(32, n_heads) * d_model**-0.5)  # HF T5's init scale
             self.register_buffer("t5_idx", t5_buckets(max_len), persistent=False)
         self.layers = nn.ModuleList([PEBlock(d_model, n_heads, d_ff, pe, dropout) for _ in range(n_layers)])
         self.norm = nn.LayerNorm(d_model)

@@ -25,7 +25,8 @@ def deposit_summary(drop: np.ndarray, base_acc: float, chance: float = 0.0) -> d
     Returns:
         ``deposit_share`` D = max p_h with p = Δ⁺/ΣΔ⁺; ``n_eff_heads`` = exp(H(p)); ``gini`` of Δ⁺;
         ``max_norm_drop`` = max Δ / (base − chance); ``deposit_layer``/``deposit_head`` of the max; and
-        ``deposit`` — True when D > 0.5 and the normalised drop > 0.5 in a layer ≤ 1.
+        ``deposit`` — True when D > 0.5 and the normalised drop > 0.5 in a layer ≤ 1, for a model at least
+        5 points above chance (the drops of a model at chance are noise).
     """
     d = np.asarray(drop, dtype=np.float64)
     if d.ndim != 2:
@@ -44,7 +45,7 @@ def deposit_summary(drop: np.ndarray, base_acc: float, chance: float = 0.0) -> d
         "max_norm_drop": norm,
         "deposit_layer": l,
         "deposit_head": h,
-        "deposit": bool(share > 0.5 and norm > 0.5 and l <= 1),
+        "deposit": bool(share > 0.5 and norm > 0.5 and l <= 1 and margin > 0.05),
         "base_acc": float(base_acc),
         "chance": float(chance),
     }
