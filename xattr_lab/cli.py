@@ -18,6 +18,7 @@ _BENCHES: dict[str, str] = {
     "scorer": "xattr_lab.bench.scorer",
     "search": "xattr_lab.bench.search",
     "faithfulness": "xattr_lab.bench.faithfulness",
+    "compare": "xattr_lab.bench.compare",
 }
 
 
