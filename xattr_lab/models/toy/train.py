@@ -113,6 +113,8 @@ def train(
     out: Path | None = WEIGHTS_DIR,
     log_every: int = 50,
     patch: int = PATCH,
+    init: Path | None = None,
+    step_offset: int = 0,
 ) -> Any:
     """Train a fresh ShapesVLM and save it (model, tokenizer, processor) to ``out``.
 
@@ -124,6 +126,8 @@ def train(
         out: directory to save into (None: don't save).
         log_every: print a JSON line every this many steps.
         patch: vision patch size in pixels (96 / patch squared image tokens).
+        init: continue from the model saved in this directory instead of a fresh initialisation.
+        step_offset: data offset, so a continued run sees new scenes (steps ``offset..offset+steps``).
 
     Returns:
         The trained model (in eval mode).
@@ -132,7 +136,12 @@ def train(
     processor = build_processor(patch)
     n_image = (IMAGE_SIZE // patch) ** 2
     tokenizer = processor.tokenizer
-    model = build_model(seed, patch)
+    if init is not None:
+        from transformers import LlavaForConditionalGeneration
+
+        model = LlavaForConditionalGeneration.from_pretrained(init, local_files_only=True)
+    else:
+        model = build_model(seed, patch)
     model.train()
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embed" not in n]
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 or "embed" in n]
@@ -155,7 +164,7 @@ def train(
     start = time.time()
     running = 0.0
     for step in range(steps):
-        batch = encode(training_samples(step, batch_size, seed), tokenizer, n_image)
+        batch = encode(training_samples(step_offset + step, batch_size, seed), tokenizer, n_image)
         loss = model(**batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -183,7 +192,10 @@ def train(
         model.save_pretrained(out, safe_serialization=True)
         processor.save_pretrained(out)
         meta = {"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "patch": patch,
+                "init": str(init) if init else None, "step_offset": step_offset,
                 "train_seconds": round(time.time() - start, 1), "torch": torch.__version__}  # fmt: skip
+        if init is not None and (Path(init) / "training.json").exists():
+            meta["previous"] = json.loads((Path(init) / "training.json").read_text())
         (out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
     return model
 
@@ -198,9 +210,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--patch", type=int, default=PATCH)
+    parser.add_argument("--log-every", type=int, default=50)
+    parser.add_argument("--init", type=Path, default=None, help="continue from this saved model")
+    parser.add_argument("--step-offset", type=int, default=0, help="data offset for a continued run")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    train(args.steps, args.batch_size, args.lr, args.seed, args.out, patch=args.patch)
+    train(
+        args.steps,
+        args.batch_size,
+        args.lr,
+        args.seed,
+        args.out,
+        patch=args.patch,
+        init=args.init,
+        step_offset=args.step_offset,
+    )
     return 0
 
 
