@@ -95,7 +95,7 @@ class TrainingCurves(XattrWidget):
         self._labels = dict(labels or {})
         self._title = title
         self._sync_every = float(sync_every)
-        self._last_sync = 0.0
+        self._last_sync = time.monotonic()  # first sync after sync_every, not at once
         super().__init__(payload=self._payload(), **kwargs)
 
     def _payload(self) -> dict[str, Any]:
