@@ -198,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-masks", type=int, default=None, help="masks per call (default 256 toy, 64 7b)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=None, help="cap on masks per forward")
-    parser.add_argument("--threads", type=int, default=2)
+    # one CPU thread by default: small models gain little from two, and on a shared machine two OpenMP
+    # threads spin at every barrier (batch-1 forwards measured 100x slower that way)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=None, help="also write the JSON here (atomically)")
     args = parser.parse_args(argv)
     set_threads(args.threads)

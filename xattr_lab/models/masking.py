@@ -101,7 +101,7 @@ def baseline_key(baseline: Any) -> Any:
 
 def mask_images(image: np.ndarray, masks: torch.Tensor, baseline: np.ndarray) -> np.ndarray:
     """Composite ``masks * image + (1 - masks) * baseline`` in pixel space: uint8 [B, H, W, 3]."""
-    img = torch.from_numpy(image).float()
+    img = torch.from_numpy(image.astype(np.float32))  # a copy: inputs may be read-only
     base = torch.from_numpy(np.ascontiguousarray(baseline)).float()
     m = masks[..., None]
     out = m * img + (1 - m) * base
