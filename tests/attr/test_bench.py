@@ -29,3 +29,12 @@ def test_bench_search_rejects_unknown_setting(capsys):
 
     with pytest.raises(SystemExit):
         main(["bench", "search", "--settings", "beam"])
+
+
+def test_bench_faithfulness_runs_mechanically(capsys):
+    # The synthetic model ignores the scenes; this checks the plumbing and the JSON, not the numbers.
+    args = ["bench", "faithfulness", "--model", "synthetic", "--n", "2", "--regions", "grid:4", "--search", "efficient"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["methods"]) == {"eagle", "random"}
+    assert {"insertion_auc", "deletion_auc", "pointing_mask", "forwards", "seconds"} <= set(out["methods"]["eagle"])

@@ -39,11 +39,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
     import xattr_lab
+    from xattr_lab.attr.registry import get_method
     from xattr_lab.metrics.localisation import pointing_game
 
     methods = [m for m in args.methods.split(",") if m]
     for m in methods:
-        xattr_lab.attr.registry.get_method(m)  # fail fast on unknown names
+        get_method(m)  # fail fast on unknown names
     threads = set_threads(args.threads)
     model = load(args.model)
     samples = _samples(args.n, args.seed, args.tasks.split(","))
@@ -54,7 +55,7 @@ def main(argv: list[str]) -> int:
         correct += gen.text.strip().lower() == s.answer.lower()
         for m in methods:
             params: dict[str, Any] = {}
-            if args.early_stop is not None and xattr_lab.attr.registry.get_method(m).family == "search":
+            if args.early_stop is not None and get_method(m).family == "search":
                 params["early_stop"] = args.early_stop
             start = time.perf_counter()
             e = xattr_lab.explain(
@@ -63,7 +64,7 @@ def main(argv: list[str]) -> int:
                 s.prompt,
                 method=m,
                 regions=args.regions,
-                search=args.search if xattr_lab.attr.registry.get_method(m).family == "search" else None,
+                search=args.search if get_method(m).family == "search" else None,
                 generation=gen,
                 progress=False,
                 seed=s.seed,
