@@ -236,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         patch=args.patch,
         init=args.init,
         step_offset=args.step_offset,
+        log_every=args.log_every,
     )
     return 0
 
