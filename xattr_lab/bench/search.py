@@ -26,6 +26,12 @@ SETTINGS: dict[str, tuple[str, dict[str, Any], bool]] = {
     "bidirectional_reference": ("bidirectional", {"pending": 8}, False),
     "efficient_10_8_5": ("efficient", {"search_scope": 10, "pending": 8, "update_step": 5}, True),
     "efficient_8_4_10": ("efficient", {"search_scope": 8, "pending": 4, "update_step": 10}, True),
+    "efficient_10_8_10": ("efficient", {"search_scope": 10, "pending": 8, "update_step": 10}, True),
+    "efficient_10_8_5_early_0.02": (
+        "efficient",
+        {"search_scope": 10, "pending": 8, "update_step": 5, "early_stop": 0.02},
+        True,
+    ),
     "efficient_6_4_16": ("efficient", {"search_scope": 6, "pending": 4, "update_step": 16}, True),
     "efficient_8_4_10_early_0.05": (
         "efficient",
