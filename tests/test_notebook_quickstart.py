@@ -16,6 +16,7 @@ def _weights_ready() -> bool:
 
 
 @pytest.mark.notebook
+@pytest.mark.slow
 @pytest.mark.skipif(not _weights_ready(), reason="the ShapesVLM weights are not built")
 def test_quickstart_notebook_runs(tmp_path):
     import nbformat
