@@ -34,10 +34,13 @@ def test_toy_accuracy_small_held_out():
 
     table = evaluate(n_per_task=40, seed=3)
     assert table["count"] >= 0.85, table
-    assert table["position"] >= 0.3 and table["presence"] >= 0.55, table  # chance: 0.25 and 0.5
+    assert table["position"] >= 0.4 and table["caption"] >= 0.15, table  # chance: 0.25 and ~0
 
 
-@pytest.mark.xfail(reason="ShapesVLM targets not reached yet: shape recognition is still at chance", strict=False)
+@pytest.mark.xfail(
+    reason="ShapesVLM targets not reached yet: shape recognition was still improving when training stopped",
+    strict=False,
+)
 def test_toy_meets_issue_targets():
     from xattr_lab.models.toy.evaluate import evaluate
 
