@@ -6,21 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-
-def _block_network(page) -> list[str]:
-    blocked: list[str] = []
-
-    def handle(route):
-        url = route.request.url
-        if url.startswith(("file:", "data:", "blob:")):
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort()
-
-    page.route("**/*", handle)
-    return blocked
-
+from views_support import block_network
 
 TOKENS = ["a", "</script><script>window.__xss=1</script>", "<img src=x onerror=window.__xss=2>"]
 
@@ -29,7 +15,7 @@ def test_export_html_offline(page, tmp_path, screenshots):
     from xattr_lab.viz import token_strip
 
     path = token_strip(TOKENS, [0.2, 0.5, 0.8], prompt_tokens=["Q"]).export_html(tmp_path / "strip.html")
-    blocked = _block_network(page)
+    blocked = block_network(page)
     page.goto(path.as_uri())
     tokens = page.locator(".xl-strip [data-index]")
     tokens.first.wait_for(timeout=10_000)
@@ -56,7 +42,7 @@ def test_nbconvert_html_offline(page, tmp_path, execute_notebook, screenshots):
         check=True,
         capture_output=True,
     )
-    blocked = _block_network(page)
+    blocked = block_network(page)
     page.goto((tmp_path / "strip.html").as_uri())
     page.locator(".xl-strip").nth(1).wait_for(timeout=10_000)
     assert page.locator(".xl-strip").count() == 2  # each output rendered once
