@@ -10,7 +10,7 @@ def toy():
     from xattr_lab.datasets import shapes
 
     model = xattr_lab.load_model("toy-shapes", device="cpu")
-    s = next(shapes(1, seed=4, task="colour"))
+    s = next(shapes(1, seed=4, task="caption"))
     return model, model.generate(s.image, s.prompt, max_new_tokens=3)
 
 

@@ -70,7 +70,8 @@ class PixelForward:
         ctx = self.ctx
         self.n_images += int(pixels.shape[0])
         probs = ctx.model.pixel_forward(ctx.generation, pixels, list(ctx.positions))
-        return probs.float().clamp_min(EPS).log().sum(dim=1)
+        # log(p + eps), not log(clamp(p)): a clamp has zero gradient below eps and breaks IG completeness
+        return (probs.float() + EPS).log().sum(dim=1)
 
     def inputs(self) -> tuple[Any, Any]:
         """The processed pixels and the processed baseline, as Captum inputs."""
