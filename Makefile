@@ -7,7 +7,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-JS_SRC := $(shell find js -name '*.ts') package.json tsconfig.json
+JS_SRC := $(shell find js -name '*.ts') tsconfig.json
 JS_BUILT := xattr_lab/static/widget.js
 DEPS := $(VENV)/.deps-done
 SETUP := $(VENV)/.setup-done
@@ -25,11 +25,16 @@ $(DEPS): pyproject.toml | $(PY)
 	$(PY) -m pip install "hatchling>=1.21" "hatch-jupyter-builder>=0.9" "jupyterlab>=4.2,<5" "editables>=0.5"
 	@touch $@
 
-node_modules/.install-done: package.json package-lock.json
+# Keyed on the content of the npm manifests, not their mtimes: JupyterLab's extension builder touches
+# package-lock.json, which must not trigger a reinstall on the next run.
+NPM_SUM := $(shell cat package.json package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
+NPM_STAMP := node_modules/.install-$(NPM_SUM)
+
+$(NPM_STAMP):
 	npm ci --no-audit --no-fund
 	@touch $@
 
-$(JS_BUILT): $(JS_SRC) node_modules/.install-done $(DEPS)
+$(JS_BUILT): $(JS_SRC) $(NPM_STAMP) $(DEPS)
 	npm run build
 	@touch $@
 
