@@ -9,9 +9,7 @@ Stable API: ``load_model``, ``explain``, ``evaluate``, ``compare``, ``explore``,
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from xattr_lab._lazy import lazy_facade
 from xattr_lab._version import __version__
 
 # public name -> module that defines it
@@ -37,19 +35,7 @@ _SUBMODULES = ("datasets", "diagnostics", "metrics", "inputs", "viz")
 
 __all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f"xattr_lab.{name}")
-    raise AttributeError(f"module 'xattr_lab' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_facade(__name__, _EXPORTS, _SUBMODULES)
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -6,8 +6,7 @@ lazily so importing this package pulls in neither transformers nor captum.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from xattr_lab._lazy import lazy_facade
 
 _EXPORTS = {
     "explain": "xattr_lab.attr.explain",
@@ -20,8 +19,4 @@ _EXPORTS = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'xattr_lab.attr' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_facade(__name__, _EXPORTS)

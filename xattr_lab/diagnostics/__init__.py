@@ -13,8 +13,7 @@ in ``__all__``.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from xattr_lab._lazy import lazy_facade
 
 _EXPORTS: dict[str, str] = {
     "PESpectrum": "xattr_lab.diagnostics.spectral.analyzer",
@@ -32,16 +31,4 @@ _SUBMODULES = ("spectral", "pe", "grokking", "pe_zoo")
 
 __all__ = [*_EXPORTS, *_SUBMODULES]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f"xattr_lab.diagnostics.{name}")
-    raise AttributeError(f"module 'xattr_lab.diagnostics' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_facade(__name__, _EXPORTS, _SUBMODULES)

@@ -7,8 +7,7 @@ hallucination measures in :mod:`~xattr_lab.metrics.hallucination`. Importing thi
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from xattr_lab._lazy import lazy_facade
 
 _EXPORTS = {
     "evaluate": "xattr_lab.metrics.evaluate",
@@ -22,8 +21,4 @@ _EXPORTS = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'xattr_lab.metrics' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_facade(__name__, _EXPORTS)

@@ -7,10 +7,9 @@ Submodules load on first use (transformers is imported only inside the capture f
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from xattr_lab._lazy import lazy_facade
 
-_EXPORTS = {
+_EXPORTS = {name: f"xattr_lab.diagnostics.spectral.{mod}" for name, mod in {
     "PESpectrum": "analyzer",
     "analyze_logits": "analyzer",
     "capture_hf_logits": "capture",
@@ -18,11 +17,7 @@ _EXPORTS = {
     "HeadAblation": "deposit",
     "deposit_summary": "deposit",
     "WeightSpectrum": "weights",
-}
+}.items()}
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"xattr_lab.diagnostics.spectral.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'xattr_lab.diagnostics.spectral' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_facade(__name__, _EXPORTS)
