@@ -12,6 +12,7 @@ import torch
 from xattr_lab.models.batching import AutoBatch
 from xattr_lab.models.images import as_rgb_array
 from xattr_lab.models.masking import baseline_image, check_masks
+from xattr_lab.models.positions import check_positions
 from xattr_lab.models.protocol import Generation
 
 
@@ -75,19 +76,7 @@ class ClassifierScoringModel:
         return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
 
     def _positions(self, gen: Generation, positions: Sequence[int] | None) -> list[int]:
-        t = gen.n_generated
-        if positions is None:
-            return list(range(t))
-        out = []
-        for p in positions:
-            if isinstance(p, bool) or not isinstance(p, (int, np.integer)):
-                raise TypeError(f"positions: expected ints, got {type(p).__name__}")
-            if not -t <= p < t:
-                raise ValueError(f"positions: {p} is outside the generation of {t} classes (0..{t - 1})")
-            out.append(int(p) % t)
-        if not out:
-            raise ValueError("positions: got an empty list")
-        return out
+        return check_positions(positions, gen.n_generated, "classes")
 
     def _gen(self, image: np.ndarray, prompt: str, ids: list[int], is_target: bool) -> Generation:
         return Generation(

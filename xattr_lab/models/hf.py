@@ -32,6 +32,7 @@ from xattr_lab.models.masking import (
     check_masks,
     mask_images,
 )
+from xattr_lab.models.positions import check_positions
 from xattr_lab.models.protocol import Generation
 
 # processor outputs that belong to the text; everything else describes the image
@@ -332,20 +333,7 @@ class HFScoringModel:
         t = gen.n_generated
         if t == 0:
             raise ValueError("gen: the generation has no tokens to score; use with_target(gen, text)")
-        if positions is None:
-            return list(range(t))
-        if isinstance(positions, (int, np.integer)):
-            positions = [int(positions)]
-        out = []
-        for p in positions:
-            if isinstance(p, bool) or not isinstance(p, (int, np.integer)):
-                raise TypeError(f"positions: expected ints, got {type(p).__name__}")
-            if not -t <= p < t:
-                raise ValueError(f"positions: {p} is outside the generation of {t} tokens (0..{t - 1})")
-            out.append(int(p) % t)
-        if not out:
-            raise ValueError("positions: got an empty list")
-        return out
+        return check_positions(positions, t, "tokens")
 
     def _sequence(self, prep: _Prepared, gen: Generation, last: int) -> dict[str, torch.Tensor]:
         """Text inputs for teacher forcing up to (not including) generated token ``last``."""
