@@ -47,3 +47,13 @@ def grid_for(n: int) -> str:
     """A grid spec with exactly ``n`` cells, as square as possible."""
     rows = max(r for r in range(1, int(n**0.5) + 1) if n % r == 0)
     return f"grid:{rows}x{n // rows}"
+
+
+def method_names(spec: str) -> list[str]:
+    """Comma-separated registry names, checked up front so a typo fails before any model work."""
+    from xattr_lab.attr.registry import get_method
+
+    names = [m for m in spec.split(",") if m]
+    for name in names:
+        get_method(name)
+    return names

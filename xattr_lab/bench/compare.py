@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.bench._common import emit, load, set_threads
+from xattr_lab.bench._common import emit, load, method_names, set_threads
 
 CAPTUM = ("integrated_gradients", "saliency", "layer_gradcam", "occlusion", "feature_ablation", "kernel_shap", "lime")
 ALL = ("eagle", *CAPTUM, "tam", "arc", "msea", "tam_msea_arc", "random")
@@ -117,12 +117,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
-    from xattr_lab.attr.registry import get_method
     from xattr_lab.datasets import shapes
 
-    methods = [m for m in args.methods.split(",") if m]
-    for m in methods:
-        get_method(m)  # fail fast on unknown names
+    methods = method_names(args.methods)
     threads = set_threads(args.threads)
     model = load(args.model)
     start = time.perf_counter()

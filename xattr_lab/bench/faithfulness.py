@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.bench._common import emit, load, set_threads
+from xattr_lab.bench._common import emit, load, method_names, set_threads
 
 
 def _samples(n: int, seed: int, tasks: list[str]) -> list[Any]:
@@ -42,9 +42,7 @@ def main(argv: list[str]) -> int:
     from xattr_lab.attr.registry import get_method
     from xattr_lab.metrics.localisation import pointing_game
 
-    methods = [m for m in args.methods.split(",") if m]
-    for m in methods:
-        get_method(m)  # fail fast on unknown names
+    methods = method_names(args.methods)
     threads = set_threads(args.threads)
     model = load(args.model)
     samples = _samples(args.n, args.seed, args.tasks.split(","))
