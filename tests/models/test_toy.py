@@ -97,3 +97,55 @@ def test_train_smoke(tmp_path):
     model = load_model(str(tmp_path / "m"))
     s = next(shapes(1, seed=5))
     assert model.generate(s.image, s.prompt, 2).input_ids.shape[0] > 36
+
+
+def test_cell_labels_and_target_patches_follow_the_objects():
+    from xattr_lab.datasets.scenes import CELLS, COLOURS, SHAPES
+    from xattr_lab.models.toy.train import cell_labels, target_patches
+
+    samples = list(shapes(8, seed=21, task="position"))
+    colour, shape = cell_labels(samples)
+    patches = target_patches(samples, 6)
+    for i, s in enumerate(samples):
+        cell = CELLS.index(s.answer)  # the asked-about object's cell, from the answer itself
+        name = s.objects[s.target].split()
+        assert colour[i, cell] == list(COLOURS).index(name[0]) + 1 and shape[i, cell] == SHAPES.index(name[1]) + 1
+        assert int((colour[i] > 0).sum()) == len(s.objects) and int((shape[i] > 0).sum()) == len(s.objects)
+        grid = patches[i].view(6, 6)
+        r, c = divmod(cell, 2)
+        assert grid[3 * r : 3 * r + 3, 3 * c : 3 * c + 3].all() and int(grid.sum()) == 9
+
+
+def test_training_losses_vanish_on_the_intended_solution():
+    """The attention and logit-lens losses are ~0 for a model that does exactly what they ask."""
+    from xattr_lab.datasets.scenes import COLOURS, SHAPES
+    from xattr_lab.models.toy.build import build_processor
+    from xattr_lab.models.toy.train import attention_loss, cell_labels, encode, lens_loss, target_patches
+
+    tok = build_processor().tokenizer
+    image_id = tok.convert_tokens_to_ids("<image>")
+    samples = list(shapes(4, seed=22, task="colour"))
+    batch = encode(samples, tok)
+    colour, shape = cell_labels(samples)
+    word_ids = torch.tensor(tok.convert_tokens_to_ids([*COLOURS, *SHAPES]))
+    b, t = batch["input_ids"].shape
+    logits = torch.full((b, t, len(tok)), -20.0)
+    image_rows = (batch["input_ids"] == image_id).nonzero()
+    for bi, ti in image_rows.tolist():
+        k = ti - 1  # image tokens follow <s>
+        cell = 2 * ((k // 6) // 3) + (k % 6) // 3
+        if colour[bi, cell]:
+            logits[bi, ti, word_ids[colour[bi, cell] - 1]] = 20.0
+            logits[bi, ti, word_ids[len(COLOURS) + shape[bi, cell] - 1]] = 20.0
+    assert float(lens_loss(logits, batch, colour, shape, word_ids, image_id, 6)) < 1e-6
+    assert float(lens_loss(torch.zeros_like(logits), batch, colour, shape, word_ids, image_id, 6)) > 0.5
+
+    targets = target_patches(samples, 6)
+    att = torch.zeros(b, 2, t, t)
+    first_answer = (batch["labels"] != -100).int().argmax(dim=1) - 1
+    for i in range(b):
+        where = torch.nonzero(batch["input_ids"][i] == image_id).flatten()[targets[i]]
+        att[i, :, first_answer[i], where] = 1.0 / len(where)
+    assert float(attention_loss((att,), batch, targets, image_id)) < 1e-5
+    uniform = torch.full((b, 2, t, t), 1.0 / t)
+    assert float(attention_loss((uniform,), batch, targets, image_id)) > 1.0
