@@ -120,25 +120,22 @@ def test_training_losses_vanish_on_the_intended_solution():
     """The attention and logit-lens losses are ~0 for a model that does exactly what they ask."""
     from xattr_lab.datasets.scenes import COLOURS, SHAPES
     from xattr_lab.models.toy.build import build_processor
-    from xattr_lab.models.toy.train import attention_loss, cell_labels, encode, lens_loss, target_patches
+    from xattr_lab.models.toy.train import attention_loss, encode, lens_loss, patch_words, target_patches
 
     tok = build_processor().tokenizer
     image_id = tok.convert_tokens_to_ids("<image>")
     samples = list(shapes(4, seed=22, task="colour"))
     batch = encode(samples, tok)
-    colour, shape = cell_labels(samples)
     word_ids = torch.tensor(tok.convert_tokens_to_ids([*COLOURS, *SHAPES]))
     b, t = batch["input_ids"].shape
+    words = patch_words(samples, 6)
     logits = torch.full((b, t, len(tok)), -20.0)
-    image_rows = (batch["input_ids"] == image_id).nonzero()
-    for bi, ti in image_rows.tolist():
-        k = ti - 1  # image tokens follow <s>
-        cell = 2 * ((k // 6) // 3) + (k % 6) // 3
-        if colour[bi, cell]:
-            logits[bi, ti, word_ids[colour[bi, cell] - 1]] = 20.0
-            logits[bi, ti, word_ids[len(COLOURS) + shape[bi, cell] - 1]] = 20.0
-    assert float(lens_loss(logits, batch, colour, shape, word_ids, image_id, 6)) < 1e-6
-    assert float(lens_loss(torch.zeros_like(logits), batch, colour, shape, word_ids, image_id, 6)) > 0.5
+    image = batch["input_ids"] == image_id
+    lens = logits[image].view(b, 36, -1)
+    lens[..., word_ids] = torch.where(words > 0, 20.0, -20.0)
+    logits[image] = lens.flatten(0, 1)
+    assert float(lens_loss(logits, batch, words, word_ids, image_id)) < 1e-6
+    assert float(lens_loss(torch.zeros_like(logits), batch, words, word_ids, image_id)) > 0.5
 
     targets = target_patches(samples, 6)
     att = torch.zeros(b, 2, t, t)
@@ -149,3 +146,18 @@ def test_training_losses_vanish_on_the_intended_solution():
     assert float(attention_loss((att,), batch, targets, image_id)) < 1e-5
     uniform = torch.full((b, 2, t, t), 1.0 / t)
     assert float(attention_loss((uniform,), batch, targets, image_id)) > 1.0
+
+
+def test_patch_words_mark_the_patches_under_each_object():
+    from xattr_lab.datasets.scenes import COLOURS, SHAPES
+    from xattr_lab.models.toy.train import patch_words
+
+    s = next(shapes(1, seed=23, task="caption"))
+    words = patch_words([s], 6)[0].view(6, 6, -1)
+    for name, mask in zip(s.objects, s.masks):
+        colour, shape = name.split()
+        k_colour, k_shape = list(COLOURS).index(colour), len(COLOURS) + SHAPES.index(shape)
+        cover = mask.reshape(6, 16, 6, 16).mean(axis=(1, 3))
+        assert (words[..., k_colour].numpy() == (cover >= 0.1)).all()
+        assert (words[..., k_shape].numpy() == (cover >= 0.1)).all()
+    assert int(words.sum()) == 2 * sum(int((m.reshape(6, 16, 6, 16).mean(axis=(1, 3)) >= 0.1).sum()) for m in s.masks)

@@ -130,11 +130,28 @@ def attention_loss(
     return -torch.log(mass[keep] + 1e-6).mean()
 
 
+def patch_words(samples: list[ShapesSample], grid: int, min_cover: float = 0.1) -> torch.Tensor:
+    """[B, grid*grid, 9] 0/1: the colour and shape words of the object under each patch.
+
+    Words in the order ``COLOURS`` then ``SHAPES``; a patch counts as under an object when the object covers
+    at least ``min_cover`` of it; background patches get no word.
+    """
+    n_c, size = len(COLOURS), IMAGE_SIZE // grid
+    out = torch.zeros(len(samples), grid * grid, n_c + len(SHAPES))
+    for i, s in enumerate(samples):
+        for name, mask in zip(s.objects, s.masks):
+            colour, shape = name.split(" ")
+            cover = mask.reshape(grid, size, grid, size).mean(axis=(1, 3)).reshape(-1)
+            hit = torch.from_numpy(cover >= min_cover)
+            out[i, hit, list(COLOURS).index(colour)] = 1.0
+            out[i, hit, n_c + SHAPES.index(shape)] = 1.0
+    return out
+
+
 def lens_loss(
-    logits: torch.Tensor, batch: dict[str, torch.Tensor], colour: torch.Tensor, shape: torch.Tensor,
-    word_ids: torch.Tensor, image_id: int, grid: int,
-) -> torch.Tensor:  # fmt: skip
-    """Binary cross-entropy of the logit lens at the image tokens against the words of their cell's object.
+    logits: torch.Tensor, batch: dict[str, torch.Tensor], words: torch.Tensor, word_ids: torch.Tensor, image_id: int
+) -> torch.Tensor:
+    """Binary cross-entropy of the logit lens at the image tokens against the words of the object under them.
 
     The logit of ``red`` at an image token (last layer, LM head) should be high exactly where a red object
     is, as the logit lens shows it in large MLLMs (the premise of TAM); nothing else trains the image
@@ -143,21 +160,13 @@ def lens_loss(
     Args:
         logits: [B, T, V] output logits.
         batch: the encoded batch.
-        colour: [B, 4] colour class per cell (0 = empty).
-        shape: [B, 4] shape class per cell (0 = empty).
+        words: [B, P, 9] targets from ``patch_words``.
         word_ids: token ids of ``COLOURS`` then ``SHAPES``.
         image_id: the image token id.
-        grid: patches per side.
     """
-    patch_cell = patch_cells(grid)
-    n_c = len(COLOURS)
-    target = torch.zeros(colour.shape[0], grid * grid, len(word_ids))
-    present = colour[:, patch_cell] > 0  # [B, P]
-    b_idx, p_idx = torch.nonzero(present, as_tuple=True)
-    target[b_idx, p_idx, colour[:, patch_cell][present] - 1] = 1.0
-    target[b_idx, p_idx, n_c + shape[:, patch_cell][present] - 1] = 1.0
-    image_logits = logits[batch["input_ids"] == image_id].view(colour.shape[0], grid * grid, -1)[..., word_ids]
-    return torch.nn.functional.binary_cross_entropy_with_logits(image_logits, target)
+    b, p, _ = words.shape
+    image_logits = logits[batch["input_ids"] == image_id].view(b, p, -1)[..., word_ids]
+    return torch.nn.functional.binary_cross_entropy_with_logits(image_logits, words)
 
 
 def cell_labels(samples: list[ShapesSample]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -255,7 +264,8 @@ def train(
     step_offset: int = 0,
     aux_weight: float = 1.0,
     attention_weight: float = 2.0,
-    lens_weight: float = 1.0,
+    lens_weight: float = 0.5,
+    lens_start: float = 0.5,
 ) -> Any:
     """Train a fresh ShapesVLM and save it (model, tokenizer, processor) to ``out``.
 
@@ -273,6 +283,9 @@ def train(
             from the projected image tokens); 0 trains on next-token loss alone.
         attention_weight: weight of the training-only attention guidance (see ``attention_loss``); 0: off.
         lens_weight: weight of the logit-lens loss at the image tokens (see ``lens_loss``); 0: off.
+        lens_start: fraction of the steps before the logit-lens loss starts. Lookups by shape form late
+            (a jump after ~2000 steps) and did not form within 3000 steps with the lens loss on from the
+            start, so it joins once they have.
 
     Returns:
         The trained model (in eval mode).
@@ -328,9 +341,10 @@ def train(
         colour, shape = cell_labels(samples)
         if aux_weight > 0:
             parts[1] = probe.loss(captured[-1], colour, shape)
-        if lens_weight > 0:
-            parts[3] = lens_loss(outputs.logits, batch, colour, shape, word_ids, image_id, IMAGE_SIZE // patch)
-        loss = parts[0] + aux_weight * parts[1] + attention_weight * parts[2] + lens_weight * parts[3]
+        lens_on = lens_weight if step >= lens_start * steps else 0.0
+        if lens_on > 0:
+            parts[3] = lens_loss(outputs.logits, batch, patch_words(samples, IMAGE_SIZE // patch), word_ids, image_id)
+        loss = parts[0] + aux_weight * parts[1] + attention_weight * parts[2] + lens_on * parts[3]
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -365,6 +379,7 @@ def train(
         meta = {"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "patch": patch,
                 "init": str(init) if init else None, "step_offset": step_offset, "aux_weight": aux_weight,
                 "attention_weight": attention_weight, "lens_weight": lens_weight,
+                "lens_start": lens_start,
                 "train_seconds": round(time.time() - start, 1), "torch": torch.__version__}  # fmt: skip
         if init is not None and (Path(init) / "training.json").exists():
             meta["previous"] = json.loads((Path(init) / "training.json").read_text())
@@ -389,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step-offset", type=int, default=0, help="data offset for a continued run")
     parser.add_argument("--aux-weight", type=float, default=1.0, help="weight of the training-only cell probe")
     parser.add_argument("--attention-weight", type=float, default=2.0, help="weight of the attention guidance")
-    parser.add_argument("--lens-weight", type=float, default=1.0, help="weight of the image-token logit-lens loss")
+    parser.add_argument("--lens-weight", type=float, default=0.5, help="weight of the image-token logit-lens loss")
+    parser.add_argument("--lens-start", type=float, default=0.5, help="fraction of steps before the lens loss starts")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     train(
@@ -405,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         aux_weight=args.aux_weight,
         attention_weight=args.attention_weight,
         lens_weight=args.lens_weight,
+        lens_start=args.lens_start,
     )
     return 0
 
