@@ -124,10 +124,14 @@ def main(argv: list[str]) -> int:
     model = load(args.model)
     start = time.perf_counter()
     half = -(-args.n // 2)
-    samples = [*shapes(half, seed=args.seed, task="colour"), *shapes(args.n - half, seed=args.seed, task="shape")]
+    # one held-out stream per task, so every question comes with its own scene
+    samples = [
+        *shapes(half, seed=args.seed * 100, task="colour"),
+        *shapes(args.n - half, seed=args.seed * 100 + 1, task="shape"),
+    ]
     faith = _faithfulness(model, samples, methods, args.regions, args.search) if args.n else {"methods": {}}
     loc_methods = [m for m in methods if m in MAP_METHODS]
-    captions = list(shapes(args.n_captions, seed=args.seed, task="caption"))
+    captions = list(shapes(args.n_captions, seed=args.seed * 100 + 2, task="caption"))
     loc = _localisation(model, captions, loc_methods) if captions and loc_methods else {}
     result = {
         "bench": "compare",

@@ -21,7 +21,8 @@ def _samples(n: int, seed: int, tasks: list[str]) -> list[Any]:
     from xattr_lab.datasets import shapes
 
     per = -(-n // len(tasks))
-    out = [s for t in tasks for s in shapes(per, seed=seed, task=t)]
+    # one held-out stream per task, so every question comes with its own scene
+    out = [s for i, t in enumerate(tasks) for s in shapes(per, seed=seed * 100 + i, task=t)]
     return out[:n]
 
 
@@ -33,6 +34,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--search", default=None, help="search engine for search methods")
     p.add_argument("--early-stop", type=float, default=None)
     p.add_argument("--regions", default="slico:64")
+    p.add_argument(
+        "--baseline", default="black", help="what removed pixels become: black (EAGLE's), mean, white, gray, blur"
+    )
     p.add_argument("--tasks", default="colour,shape", help="ShapesVLM tasks (single-word answers)")
     p.add_argument("--seed", type=int, default=1, help="scene stream (>= 1 is held out from training)")
     p.add_argument("--threads", type=int, default=None)
@@ -64,6 +68,7 @@ def main(argv: list[str]) -> int:
                 regions=args.regions,
                 search=args.search if get_method(m).family == "search" else None,
                 generation=gen,
+                baseline=args.baseline,
                 progress=False,
                 seed=s.seed,
                 **params,
@@ -93,6 +98,7 @@ def main(argv: list[str]) -> int:
             "regions": args.regions,
             "search": args.search,
             "early_stop": args.early_stop,
+            "baseline": args.baseline,
             "tasks": args.tasks,
             "seed": args.seed,
             "threads": threads,
