@@ -33,6 +33,9 @@ SETTINGS: dict[str, tuple[str, dict[str, Any], bool]] = {
         True,
     ),
     "efficient_6_4_16": ("efficient", {"search_scope": 6, "pending": 4, "update_step": 16}, True),
+    "efficient_7_4_12": ("efficient", {"search_scope": 7, "pending": 4, "update_step": 12}, True),
+    "efficient_6_4_12": ("efficient", {"search_scope": 6, "pending": 4, "update_step": 12}, True),
+    "efficient_8_3_16": ("efficient", {"search_scope": 8, "pending": 3, "update_step": 16}, True),
     "efficient_8_4_10_early_0.05": (
         "efficient",
         {"search_scope": 8, "pending": 4, "update_step": 10, "early_stop": 0.05},
