@@ -351,7 +351,7 @@ def train(
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
-        running += [float(x) for x in parts]
+        running += [float(x.detach()) for x in parts]
         if (step + 1) % log_every == 0 or step + 1 == steps:
             n = (step % log_every) + 1
             loss_probe_attention = [round(float(x) / n, 4) for x in running]
