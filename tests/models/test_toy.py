@@ -145,3 +145,18 @@ def test_patch_words_mark_the_patches_under_each_object():
         assert (words[..., k_colour].numpy() == (cover >= 0.1)).all()
         assert (words[..., k_shape].numpy() == (cover >= 0.1)).all()
     assert int(words.sum()) == 2 * sum(int((m.reshape(6, 16, 6, 16).mean(axis=(1, 3)) >= 0.1).sum()) for m in s.masks)
+
+
+def test_occlusion_blacks_out_background_only():
+    from xattr_lab.datasets.shapes import sample
+    from xattr_lab.models.toy.train import training_samples
+
+    plain = training_samples(5, 12, 0, occlusion=0.0)
+    occluded = training_samples(5, 12, 0, occlusion=1.0)
+    assert [s.prompt for s in plain] == [s.prompt for s in occluded]  # same scenes and questions
+    for p, o in zip(plain, occluded):
+        objects = o.masks.any(axis=0)
+        changed = (o.image != p.image).any(axis=-1)
+        assert changed.any() and not (changed & objects).any()
+        assert (o.image[changed] == 0).all()
+    assert (plain[0].image == sample(5 * 12, plain[0].task).image).all()
