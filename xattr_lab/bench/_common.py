@@ -49,6 +49,15 @@ def grid_for(n: int) -> str:
     return f"grid:{rows}x{n // rows}"
 
 
+def held_out_questions(n: int, seed: int, tasks: list[str]) -> list[Any]:
+    """``n`` ShapesVLM questions split over ``tasks``, one held-out stream per task (its own scenes)."""
+    from xattr_lab.datasets import shapes
+
+    per = -(-n // len(tasks))
+    out = [s for i, t in enumerate(tasks) for s in shapes(per, seed=seed * 100 + i, task=t)]
+    return out[:n]
+
+
 def method_names(spec: str) -> list[str]:
     """Comma-separated registry names, checked up front so a typo fails before any model work."""
     from xattr_lab.attr.registry import get_method

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.bench._common import emit, load, method_names, set_threads
+from xattr_lab.bench._common import emit, held_out_questions, load, method_names, set_threads
 
 CAPTUM = ("integrated_gradients", "saliency", "layer_gradcam", "occlusion", "feature_ablation", "kernel_shap", "lime")
 ALL = ("eagle", *CAPTUM, "tam", "arc", "msea", "tam_msea_arc", "random")
@@ -123,15 +123,10 @@ def main(argv: list[str]) -> int:
     threads = set_threads(args.threads)
     model = load(args.model)
     start = time.perf_counter()
-    half = -(-args.n // 2)
-    # one held-out stream per task, so every question comes with its own scene
-    samples = [
-        *shapes(half, seed=args.seed * 100, task="colour"),
-        *shapes(args.n - half, seed=args.seed * 100 + 1, task="shape"),
-    ]
+    samples = held_out_questions(args.n, args.seed, ["colour", "shape"])
     faith = _faithfulness(model, samples, methods, args.regions, args.search) if args.n else {"methods": {}}
     loc_methods = [m for m in methods if m in MAP_METHODS]
-    captions = list(shapes(args.n_captions, seed=args.seed * 100 + 2, task="caption"))
+    captions = list(shapes(args.n_captions, seed=args.seed * 100 + 2, task="caption"))  # a third stream
     loc = _localisation(model, captions, loc_methods) if captions and loc_methods else {}
     result = {
         "bench": "compare",

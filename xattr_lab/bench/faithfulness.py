@@ -14,16 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.bench._common import emit, load, method_names, set_threads
-
-
-def _samples(n: int, seed: int, tasks: list[str]) -> list[Any]:
-    from xattr_lab.datasets import shapes
-
-    per = -(-n // len(tasks))
-    # one held-out stream per task, so every question comes with its own scene
-    out = [s for i, t in enumerate(tasks) for s in shapes(per, seed=seed * 100 + i, task=t)]
-    return out[:n]
+from xattr_lab.bench._common import emit, held_out_questions, load, method_names, set_threads
 
 
 def main(argv: list[str]) -> int:
@@ -49,7 +40,7 @@ def main(argv: list[str]) -> int:
     methods = method_names(args.methods)
     threads = set_threads(args.threads)
     model = load(args.model)
-    samples = _samples(args.n, args.seed, args.tasks.split(","))
+    samples = held_out_questions(args.n, args.seed, args.tasks.split(","))
     rows: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
     correct = 0
     for s in samples:

@@ -59,6 +59,12 @@ TASK_WEIGHTS: dict[str, float] = {
 IGNORE = -100
 
 
+def box_cell(box: tuple[int, int, int, int]) -> int:
+    """The 2 x 2 scene cell (reading order) that holds an object's box centre."""
+    x0, y0, x1, y1 = box
+    return 2 * int((y0 + y1) / 2 >= IMAGE_SIZE / 2) + int((x0 + x1) / 2 >= IMAGE_SIZE / 2)
+
+
 def patch_cells(grid: int) -> torch.Tensor:
     """Which of the 2 x 2 scene cells each of the ``grid x grid`` patches (reading order) lies in."""
     if grid % 2:
@@ -105,9 +111,7 @@ def target_patches(samples: list[ShapesSample], grid: int) -> torch.Tensor:
     out = torch.zeros(len(samples), grid * grid, dtype=torch.bool)
     for i, s in enumerate(samples):
         if s.target is not None:
-            x0, y0, x1, y1 = s.boxes[s.target]
-            cell = 2 * int((y0 + y1) / 2 >= IMAGE_SIZE / 2) + int((x0 + x1) / 2 >= IMAGE_SIZE / 2)
-            out[i] = patch_cell == cell
+            out[i] = patch_cell == box_cell(s.boxes[s.target])
     return out
 
 
@@ -179,9 +183,9 @@ def cell_labels(samples: list[ShapesSample]) -> tuple[torch.Tensor, torch.Tensor
     col = torch.zeros(len(samples), 4, dtype=torch.long)
     shp = torch.zeros(len(samples), 4, dtype=torch.long)
     for i, s in enumerate(samples):
-        for name, (x0, y0, x1, y1) in zip(s.objects, s.boxes):
+        for name, box in zip(s.objects, s.boxes):
             colour, shape = name.split(" ")
-            cell = 2 * int((y0 + y1) / 2 >= IMAGE_SIZE / 2) + int((x0 + x1) / 2 >= IMAGE_SIZE / 2)
+            cell = box_cell(box)
             col[i, cell] = colours.index(colour) + 1
             shp[i, cell] = shapes_.index(shape) + 1
     return col, shp
@@ -402,10 +406,6 @@ def train(
         model.set_attn_implementation("sdpa")
     model.eval()
     if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        model.save_pretrained(out, safe_serialization=True)
-        processor.save_pretrained(out)
         meta = {"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "patch": patch,
                 "init": str(init) if init else None, "step_offset": step_offset, "aux_weight": aux_weight,
                 "attention_weight": attention_weight, "lens_weight": lens_weight,
@@ -413,7 +413,7 @@ def train(
                 "train_seconds": round(time.time() - start, 1), "torch": torch.__version__}  # fmt: skip
         if init is not None and (Path(init) / "training.json").exists():
             meta["previous"] = json.loads((Path(init) / "training.json").read_text())
-        (out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
+        _save(model, processor, Path(out), meta)
     return model
 
 
