@@ -18,3 +18,13 @@ def test_bench_scorer_runs(arch, capsys):
     assert all(v > 0 for v in rates.values())
     assert out["forwards_per_call"]["auto_batch_pixel_space"] == 1
     assert out["max_abs_prob_diff_pixel_space_vs_mask_then_process"] < 1e-3
+    assert out["device_name"] and out["versions"]["torch"]
+
+
+def test_bench_scorer_chunks_follow_the_batch_size(capsys):
+    # 8 masks at batch size 3: score() and the pure-forward ceiling both run 3 forwards per call
+    assert scorer.main(["--n-masks", "8", "--batch-size", "3", "--repeats", "1", "--threads", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["batch_size"] == 3
+    assert out["forwards_per_call"]["auto_batch_pixel_space"] == 3
+    assert out["forwards_per_call"]["auto_batch_mask_then_process"] == 3

@@ -16,6 +16,7 @@ meant for ``--device cuda``.
 from __future__ import annotations
 
 import argparse
+import platform
 import time
 from typing import Any
 
@@ -32,16 +33,22 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _timed(fn: Any, device: torch.device, repeats: int) -> float:
-    """Best wall time of ``repeats`` calls after one warm-up (best-of filters noise on shared machines)."""
-    fn()
-    _sync(device)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
+def _timed(fns: dict[str, Any], device: torch.device, repeats: int) -> dict[str, float]:
+    """Best wall time of each function over ``repeats`` rounds, after one warm-up call of each.
+
+    The functions run round-robin (one call of each per round), so a slow spell of a shared machine
+    hits every path alike instead of biasing whichever happened to run then; best-of filters the rest.
+    """
+    for fn in fns.values():
         fn()
-        _sync(device)
-        best = min(best, time.perf_counter() - start)
+    _sync(device)
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            _sync(device)
+            best[name] = min(best[name], time.perf_counter() - start)
     return best
 
 
@@ -97,6 +104,23 @@ def _image(arch: str) -> tuple[np.ndarray, str]:
     return np.asarray(Image.fromarray(s.image).resize((448, 336))), s.answer
 
 
+def _device_name(dev: torch.device) -> str:
+    if dev.type == "cuda":
+        return torch.cuda.get_device_name(dev)
+    try:
+        with open("/proc/cpuinfo") as fh:
+            names = [line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")]
+    except OSError:
+        names = []
+    return f"{names[0]} ({len(names)} logical CPUs)" if names else platform.processor() or "cpu"
+
+
+def _transformers_version() -> str:
+    import transformers
+
+    return transformers.__version__
+
+
 def random_masks(n: int, h: int, w: int, seed: int = 0) -> torch.Tensor:
     """Masks keeping a random subset of a 8 x 8 grid of regions (what a search step evaluates)."""
     g = torch.Generator().manual_seed(seed)
@@ -123,45 +147,52 @@ def run(arch: str, device: str | None, n_masks: int, repeats: int, batch_size: i
     masks = random_masks(n_masks, *image.shape[:2])
     n_one = max(4, n_masks // 8)  # the one-per-forward loops are slow: time a slice and scale
 
-    def counted(fn: Any) -> tuple[float, int]:
+    paths = {
+        "auto_batch_pixel_space": (lambda: model.score(gen, masks), n_masks),
+        "auto_batch_mask_then_process": (lambda: model.score(gen, masks, pixel_space=False), n_masks),
+        "one_per_forward_pixel_space": (lambda: [model.score(gen, masks[i : i + 1]) for i in range(n_one)], n_one),
+        "one_per_forward_mask_then_process": (
+            lambda: [model.score(gen, masks[i : i + 1], pixel_space=False) for i in range(n_one)],
+            n_one,
+        ),
+    }
+    forwards = {}
+    for name in ("auto_batch_pixel_space", "auto_batch_mask_then_process"):
         before = model.n_forward
-        seconds = _timed(fn, dev, repeats)
-        return seconds, (model.n_forward - before) // (repeats + 1)
+        paths[name][0]()  # also settles the automatic batch size (out-of-memory back-off) before timing
+        forwards[name] = model.n_forward - before
 
-    auto_px, fw_auto = counted(lambda: model.score(gen, masks))
-    auto_mtp, fw_mtp = counted(lambda: model.score(gen, masks, pixel_space=False))
-    one_px, _ = counted(lambda: [model.score(gen, masks[i : i + 1]) for i in range(n_one)])
-    one_mtp, _ = counted(lambda: [model.score(gen, masks[i : i + 1], pixel_space=False) for i in range(n_one)])
-
-    # the ceiling: the same forward on ready inputs (pixels already masked, same truncation and logits)
+    # the ceiling: the same forwards on ready inputs (pixels already masked, same chunks, truncation and
+    # logits), i.e. everything score() does minus its own work
     prep = model._prepare(gen.image, gen.prompt)
     seq = model._sequence(prep, gen, gen.n_generated - 1)  # as score(): cut after the last target's context
-    b = min(model.batch_size, n_masks)
-    pixels = model._image_inputs(prep, masks[:b], "black", True)
-    inputs = {k: v.expand(b, -1) for k, v in seq.items()} | pixels
     n_in = gen.input_ids.shape[0]
-    keep = torch.arange(n_in - 1, n_in - 1 + gen.n_generated, device=dev).expand(b, -1)
+    chunks = []
+    for start in range(0, n_masks, model.batch_size):
+        part = masks[start : start + model.batch_size]
+        b = part.shape[0]
+        keep = torch.arange(n_in - 1, n_in - 1 + gen.n_generated, device=dev).expand(b, -1)
+        inputs = {k: v.expand(b, -1) for k, v in seq.items()} | model._image_inputs(prep, part, "black", True)
+        chunks.append((inputs, keep))
 
     def pure() -> None:
         with torch.no_grad():
-            model.model(**inputs, logits_to_keep=keep, use_cache=False)
+            for inputs, keep in chunks:
+                model.model(**inputs, logits_to_keep=keep, use_cache=False)
 
-    pure_s = _timed(pure, dev, repeats) * (n_masks / b)
+    paths["pure_batched_forward"] = (pure, n_masks)
+    seconds = _timed({name: fn for name, (fn, _) in paths.items()}, dev, repeats)
+    rate = {name: n / seconds[name] for name, (_, n) in paths.items()}
     with torch.no_grad():
         diff = (model.score(gen, masks[:8]) - model.score(gen, masks[:8], pixel_space=False)).abs().max().item()
 
-    rate = {
-        "auto_batch_pixel_space": n_masks / auto_px,
-        "auto_batch_mask_then_process": n_masks / auto_mtp,
-        "one_per_forward_pixel_space": n_one / one_px,
-        "one_per_forward_mask_then_process": n_one / one_mtp,
-        "pure_batched_forward": n_masks / pure_s,
-    }
     return {
         "bench": "scorer",
         "arch": arch,
         "model": model.name,
         "device": str(dev),
+        "device_name": _device_name(dev),
+        "versions": {"torch": torch.__version__, "transformers": _transformers_version()},
         "dtype": str(next(model.model.parameters()).dtype),
         "threads": torch.get_num_threads(),
         "n_masks": n_masks,
@@ -171,8 +202,7 @@ def run(arch: str, device: str | None, n_masks: int, repeats: int, batch_size: i
         "pixel_space_available": bool(gen.geometry.get("pixel_space_masking")),
         "batch_size": model.batch_size,
         "forwards_per_call": {
-            "auto_batch_pixel_space": fw_auto,
-            "auto_batch_mask_then_process": fw_mtp,
+            **forwards,
             "one_per_forward": n_masks,
         },  # fmt: skip
         "evals_per_s": {k: round(v, 2) for k, v in rate.items()},
@@ -196,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arch", default="toy-shapes", choices=["toy-shapes", "llava-1.5-7b", "llava-1.5-tiny"])
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--n-masks", type=int, default=None, help="masks per call (default 256 toy, 64 7b)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5, help="timed rounds; the best of each path counts")
     parser.add_argument("--batch-size", type=int, default=None, help="cap on masks per forward")
     # one CPU thread by default: small models gain little from two, and on a shared machine two OpenMP
     # threads spin at every barrier (batch-1 forwards measured 100x slower that way)
