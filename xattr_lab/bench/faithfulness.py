@@ -42,13 +42,14 @@ def main(argv: list[str]) -> int:
     model = load(args.model)
     samples = held_out_questions(args.n, args.seed, args.tasks.split(","))
     rows: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
+    is_search = {m: get_method(m).family == "search" for m in methods}
     correct = 0
     for s in samples:
         gen = model.generate(s.image, s.prompt, max_new_tokens=4)
         correct += gen.text.strip().lower() == s.answer.lower()
         for m in methods:
             params: dict[str, Any] = {}
-            if args.early_stop is not None and get_method(m).family == "search":
+            if args.early_stop is not None and is_search[m]:
                 params["early_stop"] = args.early_stop
             start = time.perf_counter()
             e = xattr_lab.explain(
@@ -57,7 +58,7 @@ def main(argv: list[str]) -> int:
                 s.prompt,
                 method=m,
                 regions=args.regions,
-                search=args.search if get_method(m).family == "search" else None,
+                search=args.search if is_search[m] else None,
                 generation=gen,
                 baseline=args.baseline,
                 progress=False,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import platform
 import time
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
@@ -115,12 +116,6 @@ def _device_name(dev: torch.device) -> str:
     return f"{names[0]} ({len(names)} logical CPUs)" if names else platform.processor() or "cpu"
 
 
-def _transformers_version() -> str:
-    import transformers
-
-    return transformers.__version__
-
-
 def random_masks(n: int, h: int, w: int, seed: int = 0) -> torch.Tensor:
     """Masks keeping a random subset of a 8 x 8 grid of regions (what a search step evaluates)."""
     g = torch.Generator().manual_seed(seed)
@@ -192,7 +187,7 @@ def run(arch: str, device: str | None, n_masks: int, repeats: int, batch_size: i
         "model": model.name,
         "device": str(dev),
         "device_name": _device_name(dev),
-        "versions": {"torch": torch.__version__, "transformers": _transformers_version()},
+        "versions": {"torch": torch.__version__, "transformers": version("transformers")},
         "dtype": str(next(model.model.parameters()).dtype),
         "threads": torch.get_num_threads(),
         "n_masks": n_masks,

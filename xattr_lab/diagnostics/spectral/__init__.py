@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from xattr_lab._lazy import lazy_facade
 
-_EXPORTS = {name: f"xattr_lab.diagnostics.spectral.{mod}" for name, mod in {
-    "PESpectrum": "analyzer",
-    "analyze_logits": "analyzer",
-    "capture_hf_logits": "capture",
-    "CapturedLogits": "capture",
-    "HeadAblation": "deposit",
-    "deposit_summary": "deposit",
-    "WeightSpectrum": "weights",
-}.items()}
+_PKG = "xattr_lab.diagnostics.spectral"
+_EXPORTS = {
+    "PESpectrum": f"{_PKG}.analyzer",
+    "analyze_logits": f"{_PKG}.analyzer",
+    "capture_hf_logits": f"{_PKG}.capture",
+    "CapturedLogits": f"{_PKG}.capture",
+    "HeadAblation": f"{_PKG}.deposit",
+    "deposit_summary": f"{_PKG}.deposit",
+    "WeightSpectrum": f"{_PKG}.weights",
+}
 __all__ = list(_EXPORTS)
 
 __getattr__, __dir__ = lazy_facade(__name__, _EXPORTS)

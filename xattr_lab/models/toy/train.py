@@ -372,9 +372,8 @@ def train(
         if attention_weight > 0:
             targets = target_patches(samples, IMAGE_SIZE // patch)
             parts[2] = attention_loss(outputs.attentions, batch, targets, image_id)
-        colour, shape = cell_labels(samples)
         if aux_weight > 0:
-            parts[1] = probe.loss(captured[-1], colour, shape)
+            parts[1] = probe.loss(captured[-1], *cell_labels(samples))
         lens_on = lens_weight if step >= lens_start * steps else 0.0
         if lens_on > 0:
             parts[3] = lens_loss(outputs.logits, batch, patch_words(samples, IMAGE_SIZE // patch), word_ids, image_id)
@@ -387,8 +386,8 @@ def train(
         running += [float(x.detach()) for x in parts]
         if (step + 1) % log_every == 0 or step + 1 == steps:
             n = (step % log_every) + 1
-            loss_probe_attention = [round(float(x) / n, 4) for x in running]
-            print(json.dumps({"step": step + 1, "loss": loss_probe_attention,
+            losses = [round(float(x) / n, 4) for x in running]  # answer, probe, attention, lens
+            print(json.dumps({"step": step + 1, "loss": losses,
                               "lr": round(sched.get_last_lr()[0], 6),
                               "seconds": round(time.time() - start, 1)}), flush=True)  # fmt: skip
             running[:] = 0.0
