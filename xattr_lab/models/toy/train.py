@@ -398,7 +398,7 @@ def train(
             per_task = {t: round(float(ok[i :: len(TASK_WEIGHTS)].float().mean()), 3)
                         for i, t in enumerate(TASK_WEIGHTS)}  # fmt: skip
             print(json.dumps({"step": step + 1, "held_out_exact": per_task}), flush=True)
-            if out is not None:  # a checkpoint per evaluation: an interrupted run keeps its progress
+            if out is not None and step + 1 < steps:  # a checkpoint per evaluation (the last: saved below)
                 _save(model, processor, Path(out), {"step": step + 1, "held_out_exact": per_task})
     hook.remove()
     if attention_weight > 0:
