@@ -69,8 +69,8 @@ def test_integrated_gradients_wrapper_is_complete(toy):
 
     from xattr_lab.attr.context import MethodContext
     from xattr_lab.attr.methods._captum import PixelForward
-    from xattr_lab.attr.scorer import SubsetScorer
     from xattr_lab.inputs.regions import make_regions
+    from xattr_lab.scoring.subsets import SubsetScorer
 
     model, s, gen = toy
     regions = make_regions("grid:2", s.image)

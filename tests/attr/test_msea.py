@@ -5,9 +5,9 @@ import pytest
 
 from xattr_lab.attr.context import MethodContext, MethodOutput
 from xattr_lab.attr.methods.msea import msea, scale_map
-from xattr_lab.attr.scorer import SubsetScorer
 from xattr_lab.attr.synthetic import SyntheticModel
 from xattr_lab.inputs.regions import make_regions
+from xattr_lab.scoring.subsets import SubsetScorer
 
 
 def brightness(ctx):

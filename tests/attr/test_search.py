@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 from xattr_lab.attr.objectives import EagleObjective, LimaObjective, region_descriptors
-from xattr_lab.attr.scorer import SubsetScorer
 from xattr_lab.attr.search import run_search
 from xattr_lab.attr.synthetic import SyntheticModel
 from xattr_lab.inputs import make_regions
+from xattr_lab.scoring.subsets import SubsetScorer
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from xattr_lab.attr.scorer import SubsetScorer
     from xattr_lab.inputs.regions import Regions
     from xattr_lab.models.protocol import Generation, ScoringModel
+    from xattr_lab.scoring.subsets import SubsetScorer
 
 
 @dataclass(frozen=True, eq=False)

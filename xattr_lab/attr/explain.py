@@ -110,7 +110,7 @@ def explain(
     regs = make_regions(regions, gen.image, seed=seed)
 
     from xattr_lab.attr.context import MethodContext
-    from xattr_lab.attr.scorer import SubsetScorer
+    from xattr_lab.scoring.subsets import SubsetScorer
 
     scorer = SubsetScorer(model, gen, regs, positions, baseline=baseline, batch_size=batch_size)
     bar = None

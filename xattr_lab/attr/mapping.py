@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from xattr_lab.scoring.orders import order_from_scores
+
+__all__ = ["order_from_scores", "scores_from_gains", "scores_from_rank"]
+
 
 def scores_from_gains(order: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Region scores in [0, 1] from the objective along the ranking.
@@ -38,8 +42,3 @@ def scores_from_rank(order: np.ndarray) -> np.ndarray:
     out = np.zeros(n)
     out[np.asarray(order)] = 1.0 - np.arange(n) / max(n - 1, 1)
     return out
-
-
-def order_from_scores(scores: np.ndarray) -> np.ndarray:
-    """Regions by descending score; ties keep the lower region index first (deterministic)."""
-    return np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable").astype(np.int64)

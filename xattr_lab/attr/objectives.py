@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from xattr_lab.attr.scorer import SubsetScorer, bits_to_keep
+from xattr_lab.scoring.subsets import SubsetScorer, bits_to_keep
 
 
 class Objective(Protocol):

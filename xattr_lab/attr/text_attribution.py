@@ -13,50 +13,11 @@ Both return a :class:`TextAttribution` that displays as a token strip.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-
-@dataclass(frozen=True, eq=False)
-class TextAttribution:
-    """Scores of context tokens for some generated tokens.
-
-    Attributes:
-        tokens: display strings of the context (prompt tokens or segments, then earlier generated tokens).
-        scores: float64 [len(tokens)] attribution per context token (NaN where not scored, e.g. ``<image>``).
-        target: display string of the explained generated token(s).
-        method: ``"arc"`` or ``"leave_one_out"``.
-        params: the parameters used.
-    """
-
-    tokens: tuple[str, ...]
-    scores: np.ndarray
-    target: str
-    method: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def __repr__(self) -> str:
-        finite = np.where(np.isfinite(self.scores), self.scores, -np.inf)
-        top = self.tokens[int(np.argmax(finite))].strip() if len(self.tokens) and np.isfinite(self.scores).any() else ""
-        return f"TextAttribution({self.method}, target={self.target!r}, {len(self.tokens)} tokens, top={top!r})"
-
-    def token_strip(self) -> Any:
-        """The token strip view: context tokens coloured by score, then the target (uncoloured)."""
-        from xattr_lab.viz.token_strip import token_strip
-
-        label = "ARC relevance" if self.method == "arc" else "log-prob drop when removed"
-        scores = np.append(self.scores, np.nan)
-        return token_strip(
-            [*self.tokens, self.target], scores, score_label=label, title=f"{self.method}: why {self.target!r}?"
-        )
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        try:
-            return {**self.token_strip()._repr_mimebundle_(), "text/plain": repr(self)}
-        except (ImportError, AttributeError):
-            return {"text/plain": repr(self)}
+from xattr_lab.results.text import TextAttribution
 
 
 def _check_position(gen: Any, position: int) -> int:

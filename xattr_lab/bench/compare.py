@@ -71,8 +71,8 @@ def _word_maps(model: Any, gen: Any, method: str, positions: list[int]) -> list[
     from xattr_lab.attr.context import MethodContext
     from xattr_lab.attr.finalize import resolve_ranking
     from xattr_lab.attr.registry import get_method
-    from xattr_lab.attr.scorer import SubsetScorer
     from xattr_lab.inputs.regions import make_regions
+    from xattr_lab.scoring.subsets import SubsetScorer
 
     fn = get_method(method).fn
     regions = make_regions("grid:1", gen.image)

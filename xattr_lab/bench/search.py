@@ -54,10 +54,10 @@ SETTINGS: dict[str, tuple[str, dict[str, Any], bool]] = {
 
 def run_setting(model: Any, gen: Any, regions: Any, positions: Any, setting: str) -> dict[str, float]:
     from xattr_lab.attr.objectives import EagleObjective
-    from xattr_lab.attr.scorer import SubsetScorer
     from xattr_lab.attr.search import run_search
     from xattr_lab.metrics.curves import perturbation_curves
     from xattr_lab.metrics.faithfulness import curve_metrics
+    from xattr_lab.scoring.subsets import SubsetScorer
 
     engine, params, memoise = SETTINGS[setting]
     scorer = SubsetScorer(model, gen, regions, positions, memoise=memoise)

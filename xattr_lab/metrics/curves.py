@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from xattr_lab.attr.scorer import SubsetScorer
 from xattr_lab.metrics.faithfulness import cumulative_area
+from xattr_lab.scoring.subsets import SubsetScorer
 
 
 def prefix_sets(order: Sequence[int]) -> list[int]:

@@ -37,11 +37,11 @@ def evaluate(
         The curve metrics (see :func:`~xattr_lab.metrics.faithfulness.curve_metrics`) plus ``n_forward``,
         and ``pointing_mask`` / ``pointing_box`` (1.0 hit, 0.0 miss) when ground truth is given.
     """
-    from xattr_lab.attr.mapping import order_from_scores
-    from xattr_lab.attr.scorer import SubsetScorer
     from xattr_lab.metrics.curves import perturbation_curves
     from xattr_lab.metrics.faithfulness import curve_metrics
     from xattr_lab.metrics.localisation import pointing_game
+    from xattr_lab.scoring.orders import order_from_scores
+    from xattr_lab.scoring.subsets import SubsetScorer
 
     if not callable(getattr(model, "score", None)):
         raise TypeError("model: expected a ScoringModel with score()")

@@ -12,6 +12,7 @@ from xattr_lab.viz.bundle import register_payload_builder
 from xattr_lab.viz.comparison_view import comparison_payload
 from xattr_lab.viz.explanation_view import explanation_payload
 from xattr_lab.viz.spectrum_view import spectrum_payload
+from xattr_lab.viz.token_strip import token_strip_payload
 from xattr_lab.viz.training_view import training_payload
 
 
@@ -44,7 +45,14 @@ def build_comparison(result: Any) -> dict[str, Any]:
     return comparison_payload(_view_data(result))
 
 
+def build_text_attribution(result: Any) -> dict[str, Any]:
+    """Payload of a TextAttribution: a token strip with its score legend."""
+    data = _view_data(result)
+    return token_strip_payload(data["tokens"], data["scores"], score_label=data["score_label"], title=data["title"])
+
+
 register_payload_builder("Explanation", build_explanation)
 register_payload_builder("SpectrumReport", build_spectrum)
 register_payload_builder("TrainingRun", build_training)
 register_payload_builder("Comparison", build_comparison)
+register_payload_builder("TextAttribution", build_text_attribution)

@@ -46,3 +46,13 @@ def result_bundle(result: Any) -> dict[str, Any]:
     if payload is None:
         return {"text/plain": repr(result)}
     return payload_bundle(payload, repr(result))
+
+
+def result_view(result: Any) -> Any:
+    """A displayable View of a result object that has a registered payload builder."""
+    from xattr_lab.viz.view import View
+
+    payload = result_payload(result)
+    if payload is None:
+        raise TypeError(f"result: {type(result).__name__} has no view")
+    return View(payload, repr(result))

@@ -35,7 +35,7 @@ class RegionForward:
     def __call__(self, masks: Any) -> Any:
         import torch
 
-        from xattr_lab.attr.scorer import keep_to_bits
+        from xattr_lab.scoring.subsets import keep_to_bits
 
         keep = masks.detach().reshape(masks.shape[0], -1)[:, self.probe].cpu().numpy() > 0.5
         probs = self.ctx.scorer.probs([keep_to_bits(k) for k in keep])

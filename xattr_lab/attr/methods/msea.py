@@ -43,9 +43,9 @@ def _explain_image(
     """The base method's pixel map [h, w] for another image, same prompt and target tokens."""
     from xattr_lab.attr.finalize import resolve_ranking
     from xattr_lab.attr.mapping import scores_from_rank
-    from xattr_lab.attr.scorer import SubsetScorer
     from xattr_lab.inputs.regions import make_regions
     from xattr_lab.models.whitebox import regenerate
+    from xattr_lab.scoring.subsets import SubsetScorer
 
     gen = regenerate(ctx.model, ctx.generation, image)
     regions = make_regions(labels.astype(np.int64), image)
