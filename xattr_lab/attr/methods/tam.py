@@ -6,10 +6,29 @@ with ``w_j`` = ReLU of class ``c``'s logit at context text position ``j`` and ``
 that token's class, the interference ``I = Σ w_j A_j / Σ w_j`` is scaled by least squares and subtracted,
 ``A' = ReLU(A − α* I)``. A rank Gaussian filter (3×3) then denoises the grid. ARC (see ``arc.py``) plugs
 in as per-context relevance weights. Several target tokens get the mean of their normalised maps.
+
+Two variants (``variant=``):
+
+* ``"default"``: the context is every earlier non-image position (system prompt and chat template
+  included) whose token differs from the current one; the map is filtered (edges replicated) and then
+  normalised jointly with the context's text scores.
+* ``"reference"``: the choices of xmed-lab/TAM's ``TAM()``: the context is the user prompt's tokens and the
+  earlier generated tokens only; the map is normalised jointly with the text scores of *all* those tokens
+  (repeats of the current token included) and then filtered with reflect padding. Three bugs of that code
+  are left out: generated token 0 there gets the map of the class predicted at the first prompt position
+  (and the context map of prompt token 0 is that class's map, that of generated token 0 the map of the last
+  template token's class), generated context tokens are weighted by the logit one position before their own,
+  and a flat 3×3 window gives NaN. Here every context token is read at its own position with its own class
+  and a flat window keeps its value. The reference also quantises the map to uint8; this keeps floats.
+  On constructed logits it matches the reference's float map to ~1e-8 (report of issue 12).
+
+The default stays the default: on 50 held-out ShapesVLM caption scenes the two differ by the figures in the
+report of issue 12 (Obj-IoU / F1-IoU of ``tam`` with either variant).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,15 +36,32 @@ import numpy as np
 
 from xattr_lab.attr.context import MethodContext, MethodOutput
 
+VARIANTS = ("default", "reference")
 
-def rank_gaussian_filter(grid: np.ndarray) -> np.ndarray:
-    """TAM's rank Gaussian filter over 3×3 windows (edges replicated).
+
+def check_variant(variant: str) -> str:
+    """Return ``variant`` when it names a TAM variant, else raise a ValueError naming the choices."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant: expected one of {VARIANTS}, got {variant!r}")
+    return variant
+
+
+def rank_gaussian_filter(grid: np.ndarray, padding: str = "edge") -> np.ndarray:
+    """TAM's rank Gaussian filter over 3×3 windows.
 
     Each window's 9 values are sorted; with ``σ`` its coefficient of variation, the output is the
-    Gaussian-weighted (over rank offsets −4..4) sum. Windows with mean ≤ 0 give 0.
+    Gaussian-weighted (over rank offsets −4..4) sum. Windows with mean ≤ 0 give 0; a flat window keeps its
+    value (the limit σ → 0, where the reference code divides 0 by 0).
+
+    Args:
+        grid: [h, w] map.
+        padding: ``"edge"`` (border values replicated, the default variant) or ``"reflect"`` (mirrored
+            without repeating the border, as the reference code pads).
     """
+    if padding not in ("edge", "reflect"):
+        raise ValueError(f"padding: expected 'edge' or 'reflect', got {padding!r}")
     g = np.asarray(grid, dtype=np.float64)
-    windows = np.lib.stride_tricks.sliding_window_view(np.pad(g, 1, mode="edge"), (3, 3))
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(g, 1, mode=padding), (3, 3))
     values = np.sort(windows.reshape(*g.shape, 9), axis=-1)
     mean = values.mean(-1)
     sigma = values.std(-1) / np.where(mean > 0, mean, 1.0)
@@ -56,7 +92,14 @@ def eci(raw: np.ndarray, context_maps: np.ndarray, weights: np.ndarray) -> np.nd
 
 
 def token_map(
-    lens: Any, p: int, use_eci: bool = True, use_filter: bool = True, relevance: Any = None, normalise: bool = True
+    lens: Any,
+    p: int,
+    use_eci: bool = True,
+    use_filter: bool = True,
+    relevance: Any = None,
+    normalise: bool = True,
+    variant: str = "default",
+    prompt: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One generated token's TAM: (image grid [h, w], context positions [J], context scores [J]).
 
@@ -68,33 +111,99 @@ def token_map(
         relevance: optional callable ``(positions, p) -> [J]`` relevance in [0, 1] of each context position;
             interference weights become ``(1 − r_j) w_j`` (ARC).
         normalise: min-max normalise image and text scores jointly (False keeps logit units).
+        variant: ``"default"`` or ``"reference"`` (see the module docstring).
+        prompt: positions of the user prompt's tokens in the input (needed by ``"reference"``).
 
     Returns:
-        The image map on the token grid and the text scores, jointly min-max normalised.
+        The image map on the token grid and the context's text scores, jointly min-max normalised.
     """
+    check_variant(variant)
     ids = lens.ids.numpy()
     at = lens.n_input + p
     cls = int(ids[at])
-    image = set(lens.image_positions.tolist())
-    context = np.array([j for j in range(at) if j not in image and ids[j] != cls], dtype=np.int64)
+    if variant == "reference":
+        if prompt is None:
+            raise ValueError("prompt: variant='reference' needs the positions of the user prompt's tokens")
+        text_pos = np.concatenate([np.asarray(prompt, dtype=np.int64), lens.n_input + np.arange(p, dtype=np.int64)])
+        keep = ids[text_pos] != cls  # a repeat of the current token explains nothing about it
+    else:
+        image = set(lens.image_positions.tolist())
+        text_pos = np.array([j for j in range(at) if j not in image and ids[j] != cls], dtype=np.int64)
+        keep = np.ones(len(text_pos), dtype=bool)
+    context = text_pos[keep]
     raw = np.maximum(lens.logits(lens.image_positions, [cls])[:, 0].numpy().astype(np.float64), 0.0)
-    text = (
-        np.maximum(lens.logits(context, [cls])[:, 0].numpy().astype(np.float64), 0.0) if len(context) else np.zeros(0)
+    all_text = (
+        np.maximum(lens.logits(text_pos, [cls])[:, 0].numpy().astype(np.float64), 0.0)
+        if len(text_pos)
+        else np.zeros(0)
     )
+    text = all_text[keep]
     out = raw
     if use_eci and len(context):
         maps = np.maximum(lens.logits(lens.image_positions, ids[context]).numpy().T.astype(np.float64), 0.0)
         weights = text if relevance is None else (1.0 - np.asarray(relevance(context, p))) * text
         out = eci(raw, maps, weights)
     grid = out.reshape(lens.grid)
+    if variant == "reference":
+        # the reference normalises with every earlier text token's score, then filters (reflect padding)
+        if normalise:
+            grid, all_text = _joint_minmax(grid, all_text)
+            text = all_text[keep]
+        return (rank_gaussian_filter(grid, "reflect") if use_filter else grid), context, text
     if use_filter:
         grid = rank_gaussian_filter(grid)
     if not normalise:
         return grid, context, text
+    grid, text = _joint_minmax(grid, text)
+    return grid, context, text
+
+
+def _joint_minmax(grid: np.ndarray, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Min-max normalise the image grid and the text scores together (a flat input maps to 0)."""
     lo = min(grid.min(), text.min(initial=np.inf))
     hi = max(grid.max(), text.max(initial=-np.inf))
     span = hi - lo if hi > lo else 1.0
-    return (grid - lo) / span, context, (text - lo) / span
+    return (grid - lo) / span, (text - lo) / span
+
+
+def prompt_positions(model: Any, gen: Any) -> np.ndarray:
+    """Positions [P] of the user prompt's tokens in ``gen.input_ids`` (chat template and image excluded).
+
+    The prompt is tokenised alone (with and without a leading space) and its last occurrence taken; when the
+    template changes how it tokenises, the shortest run of text tokens that decodes to it. When neither
+    finds it, every non-image input position is returned, with a warning.
+    """
+    ids = [int(i) for i in gen.input_ids.tolist()]
+    start, end = gen.image_token_span
+    image_token = getattr(model, "image_token_id", None)
+    is_text = [not (start <= j < end) and ids[j] != image_token for j in range(len(ids))]
+    tok = getattr(model, "tokenizer", None)
+    target = gen.prompt.strip()
+    if tok is not None and target:
+        for text in (gen.prompt, " " + gen.prompt, target):
+            want = list(tok(text, add_special_tokens=False)["input_ids"])
+            n = len(want)
+            hits = [s for s in range(len(ids) - n + 1) if n and ids[s : s + n] == want and all(is_text[s : s + n])]
+            if hits:
+                return np.arange(hits[-1], hits[-1] + n, dtype=np.int64)
+        best: tuple[int, int] | None = None
+        for s in range(len(ids)):
+            for e in range(s + 1, len(ids) + 1):
+                if not is_text[e - 1]:
+                    break
+                decoded = tok.decode(ids[s:e]).strip()
+                if decoded == target and (best is None or e - s <= best[1] - best[0]):
+                    best = (s, e)
+                if not target.startswith(decoded):
+                    break
+        if best is not None:
+            return np.arange(*best, dtype=np.int64)
+    warnings.warn(
+        "TAM variant='reference': the prompt's tokens were not found in the input ids; every non-image input "
+        "token is used as context",
+        stacklevel=2,
+    )
+    return np.array([j for j in range(len(ids)) if is_text[j]], dtype=np.int64)
 
 
 def tam_maps(
@@ -106,20 +215,25 @@ def tam_maps(
     arc_k: int | None = None,
     arc_p: float = 0.9,
     normalise: bool = True,
+    arc_rbo: str = "truncated",
+    variant: str = "default",
 ) -> np.ndarray:
     """Per-token TAM (optionally with ARC) maps at the image's resolution: float32 [K, H, W]."""
     from xattr_lab.models.whitebox import lens_readout, to_image_map
 
+    check_variant(variant)
     lens = lens_readout(model, gen)
+    prompt = prompt_positions(model, gen) if variant == "reference" else None
     relevance = None
     if arc_k is not None:
         from xattr_lab.attr.methods.arc import context_relevance
 
         def relevance(context: np.ndarray, p: int) -> np.ndarray:
-            return context_relevance(lens, context, lens.n_input + p, arc_k, arc_p)
+            return context_relevance(lens, context, lens.n_input + p, arc_k, arc_p, arc_rbo)
 
     maps = [
-        to_image_map(model, gen, token_map(lens, p, use_eci, use_filter, relevance, normalise)[0]) for p in positions
+        to_image_map(model, gen, token_map(lens, p, use_eci, use_filter, relevance, normalise, variant, prompt)[0])
+        for p in positions
     ]
     return np.stack(maps).astype(np.float32)
 
@@ -133,7 +247,9 @@ def mean_map(maps: np.ndarray, normalise: bool = True) -> np.ndarray:
     return ((maps - lo) / np.where(span > 0, span, 1.0)).mean(0)
 
 
-def tam(ctx: MethodContext, eci: bool = True, rank_filter: bool = True, normalise: bool = True) -> MethodOutput:
+def tam(
+    ctx: MethodContext, eci: bool = True, rank_filter: bool = True, normalise: bool = True, variant: str = "default"
+) -> MethodOutput:
     """TAM: last-layer logit-lens maps at the image tokens, with ECI and the rank Gaussian filter.
 
     Args:
@@ -141,12 +257,16 @@ def tam(ctx: MethodContext, eci: bool = True, rank_filter: bool = True, normalis
         eci: subtract the interference of earlier context tokens.
         rank_filter: apply the 3×3 rank Gaussian filter.
         normalise: min-max normalise each token's map (False keeps logit units, for MSEA's tiles).
+        variant: ``"default"`` or ``"reference"`` (xmed-lab/TAM's context, normalisation and padding; see
+            the module docstring).
 
     Returns:
         A pixel map (one forward with hidden states).
     """
-    maps = tam_maps(ctx.model, ctx.generation, ctx.positions, bool(eci), bool(rank_filter), normalise=bool(normalise))
-    params = {"eci": bool(eci), "rank_filter": bool(rank_filter), "normalise": bool(normalise)}
+    check_variant(variant)
+    gen, positions = ctx.generation, ctx.positions
+    maps = tam_maps(ctx.model, gen, positions, bool(eci), bool(rank_filter), normalise=bool(normalise), variant=variant)
+    params = {"eci": bool(eci), "rank_filter": bool(rank_filter), "normalise": bool(normalise), "variant": variant}
     return MethodOutput(pixel_map=mean_map(maps, bool(normalise)), params=params, stats={"n_forward_method": 1})
 
 

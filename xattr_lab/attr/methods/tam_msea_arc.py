@@ -15,6 +15,8 @@ def tam_msea_arc(
     k: int = 50,
     p: float = 0.9,
     rank_filter: bool = True,
+    rbo: str = "truncated",
+    variant: str = "default",
 ) -> MethodOutput:
     """TAM + MSEA + ARC: ARC-weighted TAM maps (``k``, ``p``) averaged over input ``scales``.
 
@@ -25,11 +27,18 @@ def tam_msea_arc(
         k: ARC's top-k.
         p: ARC's RBO persistence.
         rank_filter: TAM's rank Gaussian filter.
+        rbo: ARC's RBO form, ``"truncated"`` (the paper's) or ``"ext"`` (extrapolated; see ``arc.py``).
+        variant: the TAM underneath, ``"default"`` or ``"reference"`` (see ``tam.py``).
 
     Returns:
         A pixel map.
     """
-    return msea(ctx, base="arc", scales=scales, mode=mode, k=k, p=p, rank_filter=rank_filter)
+    from xattr_lab.attr.methods.arc import rbo_form
+    from xattr_lab.attr.methods.tam import check_variant
+
+    rbo_form(rbo)  # refuse a bad name before the first scale's forward
+    check_variant(variant)
+    return msea(ctx, base="arc", scales=scales, mode=mode, k=k, p=p, rank_filter=rank_filter, rbo=rbo, variant=variant)
 
 
 tam_msea_arc.family = "map"  # type: ignore[attr-defined]
