@@ -10,8 +10,9 @@ these are WeightWatcher 0.7.7's own rules (``pl_package='ww'``), re-implemented 
 - D = max_i |F(λ_i) − i/n| over i = 0..n−1: the empirical CDF is read at the lower side of each step only
   (``ks="ww"``); ``ks="two-sided"`` takes the supremum over both sides of each step (Clauset et al.);
 - with fewer than 20 eigenvalues WeightWatcher switches to a small-sample fit: the bias-corrected
-  α = 1 + (n − 1) / Σ ln(λ_i / x_min), tails of at least 8, and x_min minimising D − 0.868/√n
-  (``small_n=False`` keeps the standard rule everywhere).
+  α = 1 + (n − 1) / Σ ln(λ_i / x_min) and tails of at least 8 (``small_n=False`` keeps the standard rule).
+  Its code also scores each x_min by D − 0.868/√n, but its constructor then re-selects x_min by the smallest D;
+  we reproduce what it returns (smallest D).
 
 **Marchenko–Pastur bulk** (:func:`fit_mp_bulk`). The bulk edge is λ⁺ = σ²(√N + √M)², with σ² the entry variance
 of the *random part* of W. The raw entry variance also holds the energy of the spikes and of a heavy tail
@@ -102,7 +103,7 @@ def fit_power_law(
     logs = np.log(lam)
     tail_log_sum = np.cumsum(logs[::-1])[::-1]  # Σ ln λ over each tail: every candidate is O(1) to score
     small = small_n and n_all < SMALL_N_CUTOFF
-    best = (np.inf, -1.0, float("nan"), 0, np.inf)  # (objective, alpha, xmin, n, D)
+    best = (np.inf, -1.0, float("nan"), 0, np.inf)  # (D, alpha, xmin, n, D)
     for i in range(n_all - 1):
         n = n_all - i
         if n < (SMALL_N_MIN_TAIL if small else min_tail):
@@ -114,9 +115,8 @@ def fit_power_law(
         if alpha <= 1.0:
             continue
         D = _ks(lam[i:], lam[i], alpha, ks)
-        objective = D - 0.868 / np.sqrt(n) if small else D
-        if objective < best[0]:
-            best = (objective, alpha, float(lam[i]), n, D)
+        if D < best[0]:
+            best = (D, alpha, float(lam[i]), n, D)
     if not np.isfinite(best[0]) and small:
         # No tail of 8: WeightWatcher falls back to the whole ESD as the tail.
         s = tail_log_sum[0] - n_all * logs[0]
