@@ -80,18 +80,28 @@ def explain(
             ``search_scope``, ``update_step``, ``candidates``.
 
     Returns:
-        The Explanation (``partial=True`` if interrupted with Ctrl-C).
+        The Explanation. Ctrl-C (KeyboardInterrupt) while a search or a Captum baseline runs returns what was
+        computed so far with ``partial=True`` (each method's docstring says what its partial result holds;
+        curve points not yet scored are NaN). Ctrl-C while generating, or in a method without partial
+        results, raises KeyboardInterrupt.
 
     Raises:
-        ValueError: unknown method or search, empty prompt, bad tokens spec, regions not matching the image.
-        TypeError: a model that is not a ScoringModel, or arguments of the wrong type.
+        ValueError: unknown method or search, empty prompt, bad tokens spec, regions not matching the image,
+            a negative seed, an empty target.
+        TypeError: a model that is not a ScoringModel, or arguments of the wrong type (a list of methods, a
+            non-int seed, a target list that holds anything but token ids, a generation that is not a
+            Generation).
     """
+    from xattr_lab.attr.arguments import check_generation, check_method_name, check_seed, check_target
     from xattr_lab.attr.registry import get_method
     from xattr_lab.attr.targets import resolve_tokens
     from xattr_lab.inputs.regions import make_regions
 
     _check_model(model)
-    spec = get_method(method)
+    spec = get_method(check_method_name(method))
+    seed = check_seed(seed)
+    check_target(target)
+    check_generation(generation)
     if not isinstance(prompt, str) or not prompt.strip():
         raise ValueError("prompt: expected a non-empty string")
     missing = set(spec.needs) - set(getattr(model, "capabilities", frozenset()))

@@ -24,6 +24,42 @@ def _peak(pixel_map: np.ndarray) -> np.ndarray:
     return m >= top - 1e-9 * max(1.0, abs(top))
 
 
+def check_box(box: Sequence[float], shape: tuple[int, int] | None = None) -> tuple[float, float, float, float]:
+    """A ground-truth box ``(x0, y0, x1, y1)`` (end exclusive) as four finite floats, or a ValueError.
+
+    An inverted, empty or non-finite box, or one wholly outside an image of ``shape``, cannot be hit: the
+    pointing game would score it 0.0 without a word, so it is refused here.
+
+    Args:
+        box: ``(x0, y0, x1, y1)`` in pixels, end exclusive.
+        shape: ``(H, W)`` of the image the box lies on, when known.
+
+    Returns:
+        The box as floats.
+
+    Raises:
+        ValueError: for anything but four finite numbers with ``x0 < x1`` and ``y0 < y1`` overlapping the image.
+        TypeError: for a box that is not a sequence of numbers.
+    """
+    if isinstance(box, (str, bytes)) or not hasattr(box, "__len__"):
+        raise TypeError(f"box: expected (x0, y0, x1, y1), got {type(box).__name__}")
+    if len(box) != 4:
+        raise ValueError(f"box: expected (x0, y0, x1, y1), got {box!r}")
+    try:
+        x0, y0, x1, y1 = (float(v) for v in box)
+    except (TypeError, ValueError):
+        raise TypeError(f"box: expected four numbers (x0, y0, x1, y1), got {box!r}") from None
+    if not all(np.isfinite(v) for v in (x0, y0, x1, y1)):
+        raise ValueError(f"box: expected finite coordinates, got {box!r}")
+    if x0 >= x1 or y0 >= y1:
+        raise ValueError(f"box: expected x0 < x1 and y0 < y1 (x1, y1 end exclusive), got {box!r}")
+    if shape is not None:
+        h, w = int(shape[0]), int(shape[1])
+        if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
+            raise ValueError(f"box: {box!r} lies wholly outside the {h}x{w} image")
+    return x0, y0, x1, y1
+
+
 def pointing_game(
     pixel_map: np.ndarray,
     mask: np.ndarray | None = None,
@@ -43,21 +79,23 @@ def pointing_game(
         Whether the game is won.
 
     Raises:
-        ValueError: when neither ``mask`` nor ``box`` is given or their shapes do not match the map.
+        ValueError: when neither ``mask`` nor ``box`` is given, their shapes do not match the map, the mask
+            holds NaN, or the box is inverted, empty, non-finite or outside the map (see :func:`check_box`).
     """
     if mask is None and box is None:
         raise ValueError("mask: give a ground-truth mask or box")
     peak = _peak(pixel_map)
     hit = True
     if mask is not None:
-        mask = np.asarray(mask, dtype=bool)
+        mask = np.asarray(mask)
+        if mask.dtype.kind == "f" and not np.isfinite(mask).all():
+            raise ValueError("mask: holds NaN or infinite values; expected a boolean mask")
+        mask = mask.astype(bool)
         if mask.shape != peak.shape:
             raise ValueError(f"mask: shape {mask.shape} does not match the map {peak.shape}")
         hit &= bool(mask[peak].mean() > 0.5)
     if box is not None:
-        if len(box) != 4:
-            raise ValueError(f"box: expected (x0, y0, x1, y1), got {box!r}")
-        x0, y0, x1, y1 = box
+        x0, y0, x1, y1 = check_box(box, peak.shape)
         ys, xs = np.nonzero(peak)
         inside = (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
         hit &= bool(inside.mean() > 0.5)

@@ -32,6 +32,8 @@ class Explorer(XattrWidget):
     ) -> None:
         if explain_fn is None:
             from xattr_lab.attr.explain import explain as explain_fn
+
+            _check_explain_kwargs(model, explain_kwargs)
         self._model, self._image, self._prompt = model, image, prompt
         self._explain = explain_fn
         self._kwargs = dict(explain_kwargs)
@@ -76,6 +78,26 @@ class Explorer(XattrWidget):
         return result
 
 
+def _check_explain_kwargs(model: Any, kwargs: dict[str, Any]) -> None:
+    """Check now what ``explain`` would refuse at the first click: the method, its needs, the search, seed."""
+    from xattr_lab.attr.arguments import check_generation, check_method_name, check_seed, check_target
+    from xattr_lab.attr.registry import get_method
+    from xattr_lab.attr.search import SEARCHES
+
+    if "tokens" in kwargs:
+        raise TypeError("tokens: explore() explains the token you click; do not pass tokens")
+    spec = get_method(check_method_name(kwargs.get("method", "eagle")))
+    missing = set(spec.needs) - set(getattr(model, "capabilities", frozenset()))
+    if missing:
+        raise ValueError(f"method: {spec.name!r} needs model capabilities {sorted(missing)} that this model lacks")
+    search = kwargs.get("search")
+    if search is not None and search not in SEARCHES:
+        raise ValueError(f"search: unknown search {search!r}; expected one of {sorted(SEARCHES)}")
+    check_seed(kwargs.get("seed", 0))
+    check_target(kwargs.get("target"))
+    check_generation(kwargs.get("generation"))
+
+
 def _gen_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {"max_new_tokens": kwargs["max_new_tokens"]} if "max_new_tokens" in kwargs else {}
 
@@ -91,5 +113,10 @@ def explore(model: Any, image: Any, prompt: str, **explain_kwargs: Any) -> Explo
 
     Returns:
         The widget; ``widget.explanations`` holds the Explanations computed so far.
+
+    Raises:
+        ValueError: an unknown ``method`` or ``search``, or a method that needs what the model lacks (checked
+            here, not at the first click).
+        TypeError: a ``method`` that is not a name, a ``tokens`` argument (the click picks the token).
     """
     return Explorer(model, image, prompt, **explain_kwargs)
