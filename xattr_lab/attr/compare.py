@@ -92,23 +92,32 @@ def compare(
             ``search``, ``progress``).
 
     Returns:
-        The Comparison (its table rows follow ``methods``).
+        The Comparison (its table rows follow ``methods``). Ctrl-C stops the comparison: the method running
+        returns its partial result where it has one (row ``partial=True``: not rescored, its metrics from
+        the curve points it had scored, NaN elsewhere, pointing game NaN), the methods after it are not run
+        (``info["not_run"]``) and ``info["interrupted"]`` is True. Ctrl-C before any method finished
+        raises KeyboardInterrupt.
 
     Raises:
-        ValueError: for an empty or duplicated method list, unknown methods, or parameters for methods not
-            compared.
-        TypeError: for a ``methods`` that is a plain string.
+        ValueError: for an empty or duplicated method list, unknown methods, parameters for methods not
+            compared, a negative seed, an inverted, empty, non-finite or out-of-image ``box``, or a ``mask``
+            whose shape is not the image's.
+        TypeError: for a ``methods`` that is a plain string or holds anything but names, a non-int seed, a
+            target list of anything but token ids, or a ``generation`` that is not a Generation.
     """
+    from xattr_lab.attr.arguments import check_generation, check_seed, check_target
     from xattr_lab.attr.explain import explain
     from xattr_lab.attr.registry import get_method
     from xattr_lab.inputs.regions import make_regions
-    from xattr_lab.metrics.evaluate import evaluate
-    from xattr_lab.metrics.localisation import pointing_game
+    from xattr_lab.metrics.localisation import check_box
     from xattr_lab.results.comparison import Comparison
 
     if isinstance(methods, str):
         raise TypeError("methods: expected a list of method names, got a string")
     methods = list(methods)
+    bad = [m for m in methods if not isinstance(m, str)]
+    if bad:
+        raise TypeError(f"methods: expected method names (str), got {type(bad[0]).__name__} {bad[0]!r}")
     if not methods or len(set(methods)) != len(methods):
         raise ValueError(f"methods: expected distinct method names, got {methods!r}")
     for m in methods:
@@ -116,30 +125,46 @@ def compare(
     params = dict(params or {})
     if set(params) - set(methods):
         raise ValueError(f"params: given for methods not compared: {sorted(set(params) - set(methods))}")
+    seed = check_seed(seed)
+    check_target(target)
+    check_generation(generation)
+    if box is not None:
+        check_box(box)  # the image's bounds are checked once the image is known, before any method runs
     if generation is None:
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError("prompt: expected a non-empty string")
         generation = model.generate(image, prompt, max_new_tokens=max_new_tokens)
     if target is not None:
         generation = model.with_target(generation, target)
+    shape = np.asarray(generation.image).shape[:2]
+    if box is not None:
+        check_box(box, shape)
+    if mask is not None and np.shape(mask) != shape:
+        raise ValueError(f"mask: shape {np.shape(mask)} does not match the image {shape}")
     regs = make_regions(regions, generation.image, seed=seed)
     explanations, rows = [], []
     memory = _PeakMemory(model)
+    interrupted = False
     for m in methods:
         start = time.perf_counter()
-        with memory:
-            e = explain(model, image, prompt, method=m, tokens=tokens, regions=regs, generation=generation,
-                        seed=seed, **kw, **dict(params.get(m, {})))  # fmt: skip
+        try:
+            with memory:
+                e = explain(model, image, prompt, method=m, tokens=tokens, regions=regs, generation=generation,
+                            seed=seed, **kw, **dict(params.get(m, {})))  # fmt: skip
+        except KeyboardInterrupt:
+            # A method without partial results: nothing of it to keep; stop here with the rows so far.
+            interrupted = True
+            break
         seconds = time.perf_counter() - start
-        if rescore:
-            scores = evaluate(model, e, mask=mask, box=box, batch_size=kw.get("batch_size"))
-        else:
-            scores = dict(e.metrics)
-            if mask is not None:
-                scores["pointing_mask"] = float(pointing_game(e.pixel_map, mask=mask))
-            if box is not None:
-                scores["pointing_box"] = float(pointing_game(e.pixel_map, box=box))
-        pointing = scores.get("pointing_mask", scores.get("pointing_box", float("nan")))
+        partial = bool(e.partial)
+        scores: dict[str, Any] = dict(e.metrics)  # a partial row keeps what it measured (NaN elsewhere)
+        if not partial:
+            try:
+                scores = _scores(model, e, mask, box, rescore, kw.get("batch_size"))
+            except KeyboardInterrupt:
+                partial = True
+        # A partial map is not the method's answer: its pointing game is not played (NaN).
+        pointing = float("nan") if partial else scores.get("pointing_mask", scores.get("pointing_box", float("nan")))
         explanations.append(e)
         rows.append(
             {
@@ -150,8 +175,14 @@ def compare(
                 "forwards": int(e.cost["n_forward"] + e.info.get("n_forward_method", 0)),
                 "seconds": float(seconds),
                 "peak_memory_mb": float(memory.mb),
+                "partial": partial,
             }
         )
+        if partial:  # Ctrl-C means stop: the methods after this one are not run
+            interrupted = True
+            break
+    if not explanations:
+        raise KeyboardInterrupt  # interrupted before any method finished: there is nothing to return
     info = {
         "model": getattr(model, "name", ""),
         "regions": regs.spec,
@@ -160,8 +191,25 @@ def compare(
         "memory": memory.how,
         "seed": seed,
         "rescored": bool(rescore),
+        "interrupted": interrupted,
+        "not_run": methods[len(rows) :],
     }
     return Comparison(tuple(explanations), tuple(rows), info)
+
+
+def _scores(model: Any, e: Any, mask: Any, box: Any, rescore: bool, batch_size: int | None) -> dict[str, Any]:
+    """A complete Explanation's row scores: rescored through ``evaluate``, or its own curves."""
+    from xattr_lab.metrics.evaluate import evaluate
+    from xattr_lab.metrics.localisation import pointing_game
+
+    if rescore:
+        return evaluate(model, e, mask=mask, box=box, batch_size=batch_size)
+    scores = dict(e.metrics)
+    if mask is not None:
+        scores["pointing_mask"] = float(pointing_game(e.pixel_map, mask=mask))
+    if box is not None:
+        scores["pointing_box"] = float(pointing_game(e.pixel_map, box=box))
+    return scores
 
 
 __all__ = ["compare"]

@@ -24,6 +24,7 @@ COLUMNS = (
     "forwards",
     "seconds",
     "peak_memory_mb",
+    "partial",
 )
 
 
@@ -34,13 +35,20 @@ class Comparison:
     Attributes:
         explanations: one Explanation per method, in table order.
         rows: one row per method with ``COLUMNS`` (``pointing_game`` is NaN without ground truth;
-            ``forwards`` counts images scored, including each method's own forwards and the metric curves).
-        info: provenance (model, regions, tokens, how memory was measured).
+            ``forwards`` counts images scored, including each method's own forwards and the metric curves;
+            ``partial`` is True for a row cut short by Ctrl-C: not rescored, NaN where not measured).
+        info: provenance (model, regions, tokens, how memory was measured; ``interrupted`` and ``not_run``
+            after a Ctrl-C).
     """
 
     explanations: tuple[Explanation, ...]
     rows: tuple[dict[str, Any], ...]
     info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> bool:
+        """Whether Ctrl-C cut the comparison short (a partial row, or methods not run)."""
+        return any(bool(r.get("partial")) for r in self.rows) or bool(self.info.get("not_run"))
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -78,7 +86,8 @@ class Comparison:
         tokens = " ".join(self.explanations[0].target_tokens) if self.explanations else ""
         if len(tokens) > 30:
             tokens = tokens[:27] + "..."
-        return f"Comparison({len(self.rows)} methods, tokens={tokens!r}{lead})"
+        cut = ", partial" if self.partial else ""
+        return f"Comparison({len(self.rows)} methods, tokens={tokens!r}{lead}{cut})"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         try:

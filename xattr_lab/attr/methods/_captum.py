@@ -4,6 +4,10 @@ Every wrapper attributes the log-probability of the target tokens (summed over t
 baselines explain the same quantity EAGLE's curves measure. Perturbation methods see a keep-mask at the
 image's resolution (1 = pixel kept, 0 = the explanation's baseline); gradient methods see the processed
 pixels through the adapter's differentiable ``pixel_forward``.
+
+Ctrl-C (KeyboardInterrupt) inside a wrapper returns a partial ``MethodOutput`` (``partial=True``) built
+from what had been computed; every wrapper's docstring says what that is. Nothing is scored after the
+interrupt: a partial result reads only the scorer's cache and the wrapper's own running sums.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ class RegionForward:
     with the curves (the shared unit: images scored).
     """
 
-    def __init__(self, ctx: MethodContext) -> None:
+    def __init__(self, ctx: MethodContext, cached_only: bool = False) -> None:
         labels = ctx.regions.labels.ravel()
         self.ctx = ctx
+        self.cached_only = cached_only
+        self.asked: list[int] = []  # every subset asked for, in order (what a partial result can reuse)
         # one pixel per region tells whether the region is kept
         self.probe = np.array([int(np.flatnonzero(labels == k)[0]) for k in range(ctx.regions.n)])
 
@@ -38,22 +44,62 @@ class RegionForward:
         from xattr_lab.scoring.subsets import keep_to_bits
 
         keep = masks.detach().reshape(masks.shape[0], -1)[:, self.probe].cpu().numpy() > 0.5
-        probs = self.ctx.scorer.probs([keep_to_bits(k) for k in keep])
-        return torch.from_numpy(np.log(np.clip(probs, EPS, None)).sum(axis=1))
+        sets = [keep_to_bits(k) for k in keep]
+        self.asked.extend(sets)
+        return torch.from_numpy(self.log_probs(sets, cached_only=self.cached_only))
+
+    def log_probs(self, sets: list[int], cached_only: bool = False) -> np.ndarray:
+        """Summed log-probabilities of the target tokens per subset (NaN where not scored, if cached_only)."""
+        probs = self.ctx.scorer.probs(sets, cached_only=cached_only)
+        return np.log(np.clip(probs, EPS, None)).sum(axis=1)
+
+    def scored_prefix(self) -> int:
+        """How many of the subsets asked for, from the first on, have been scored."""
+        scorer = self.ctx.scorer
+        for i, s in enumerate(self.asked):
+            if not scorer.is_cached(s):
+                return i
+        return len(self.asked)
 
 
 class PixelMaskForward:
-    """Captum forward over arbitrary keep-masks [B, H, W] (not region-constant), through ``model.score``."""
+    """Captum forward over arbitrary keep-masks [B, H, W] (not region-constant), through ``model.score``.
+
+    It also keeps Occlusion's running sums (``base − f(mask)`` spread over the removed pixels, and how many
+    windows removed each pixel), so an interrupted run still has the windows it finished.
+    """
 
     def __init__(self, ctx: MethodContext) -> None:
         self.ctx = ctx
         self.n_images = 0
+        self.base: float | None = None  # f(all kept), the first image Captum's ablation scores
+        self.diff_sum = np.zeros(ctx.regions.shape)
+        self.removed = np.zeros(ctx.regions.shape)
 
     def __call__(self, masks: Any) -> Any:
         ctx = self.ctx
+        masks = masks.detach().float()
+        probs = ctx.model.score(ctx.generation, masks, list(ctx.positions), ctx.baseline)
         self.n_images += int(masks.shape[0])
-        probs = ctx.model.score(ctx.generation, masks.detach().float(), list(ctx.positions), ctx.baseline)
-        return probs.double().clamp_min(EPS).log().sum(dim=1)
+        out = probs.double().clamp_min(EPS).log().sum(dim=1)
+        self._accumulate(masks, out)
+        return out
+
+    def _accumulate(self, masks: Any, out: Any) -> None:
+        removed = 1.0 - masks.reshape(masks.shape[0], *self.ctx.regions.shape).double().cpu().numpy()
+        values = out.detach().cpu().numpy()
+        if self.base is None:
+            whole = np.flatnonzero(removed.reshape(len(removed), -1).max(axis=1) == 0)
+            if not len(whole):
+                return
+            self.base = float(values[whole[0]])
+        self.diff_sum += np.tensordot(self.base - values, removed, axes=1)
+        self.removed += removed.sum(axis=0)
+
+    def occlusion_map(self) -> np.ndarray:
+        """Mean drop of the windows that removed each pixel so far (NaN where none has yet)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.removed > 0, self.diff_sum / self.removed, np.nan)
 
 
 class PixelForward:
@@ -104,18 +150,80 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
-def region_output(ctx: MethodContext, attr: Any, params: dict[str, Any]) -> MethodOutput:
+def region_output(
+    ctx: MethodContext, attr: Any, params: dict[str, Any], partial: bool = False, stats: dict[str, Any] | None = None
+) -> MethodOutput:
     """Region scores from a region-constant attribution [1, H, W]."""
     scores = ctx.regions.pool(attr.detach().double().cpu().numpy()[0])
-    return MethodOutput(region_scores=scores, params=params)
+    return MethodOutput(region_scores=scores, params=params, partial=partial, stats=dict(stats or {}))
+
+
+def unscored_output(ctx: MethodContext, params: dict[str, Any], stats: dict[str, Any] | None = None) -> MethodOutput:
+    """Ctrl-C before anything usable was computed: NaN region scores (nothing known), marked partial."""
+    n = ctx.regions.n
+    return MethodOutput(
+        order=np.arange(n, dtype=np.int64),
+        region_scores=np.full(n, np.nan),
+        partial=True,
+        params=params,
+        stats=dict(stats or {}),
+    )
+
+
+def scored_or_nan_output(
+    ctx: MethodContext, scores: np.ndarray, params: dict[str, Any], stats: dict[str, Any]
+) -> MethodOutput:
+    """A partial answer with some region scores NaN: scored regions ranked first, the unscored after them."""
+    known = np.flatnonzero(~np.isnan(scores))
+    order = np.concatenate([known[np.argsort(-scores[known], kind="stable")], np.flatnonzero(np.isnan(scores))])
+    return MethodOutput(order=order.astype(np.int64), region_scores=scores, partial=True, params=params, stats=stats)
+
+
+def sampled_partial(
+    ctx: MethodContext, forward: RegionForward, run: Any, n_samples: int, params: dict[str, Any]
+) -> MethodOutput:
+    """Lime / Kernel SHAP after Ctrl-C: the surrogate refitted on the coalitions already scored.
+
+    Captum draws the coalitions one after another from the seeded generator, whatever ``n_samples`` is, so
+    the first ``k`` drawn with ``n_samples=k`` are the ``k`` scored before the interrupt. Refitting on them
+    reads only the scorer's cache (no forward), and equals the method run with ``n_samples=k``.
+
+    Args:
+        ctx: the method context.
+        forward: the interrupted run's forward (it knows which subsets were asked for).
+        run: ``run(forward, n)`` runs the Captum method with ``n`` samples through ``forward``.
+        n_samples: the samples asked for.
+        params: the method's parameters.
+
+    Returns:
+        The refitted region scores (``partial`` unless every sample had been scored), or NaN scores when
+        fewer than two coalitions had been scored.
+    """
+    k = min(forward.scored_prefix(), n_samples)
+    stats = {"n_samples_scored": k}
+    if k < 2:
+        return unscored_output(ctx, params, stats)
+    with seeded(ctx.seed):
+        attr = run(RegionForward(ctx, cached_only=True), k)
+    if not np.isfinite(attr.detach().double().cpu().numpy()).all():  # a coalition not in the cache: give up
+        return unscored_output(ctx, params, stats)
+    return region_output(ctx, attr, params, partial=k < n_samples, stats=stats)
 
 
 def pixel_output(
-    ctx: MethodContext, values: Any, params: dict[str, Any], n_images: int, processed: bool = True
+    ctx: MethodContext,
+    values: Any,
+    params: dict[str, Any],
+    n_images: int,
+    processed: bool = True,
+    partial: bool = False,
+    stats: dict[str, Any] | None = None,
 ) -> MethodOutput:
     """A pixel map from an attribution over processed pixels (or image pixels when ``processed=False``)."""
     from xattr_lab.models.whitebox import to_image_map
 
     arr = values.detach().float().cpu().numpy() if hasattr(values, "detach") else np.asarray(values)
     pixel_map = to_image_map(ctx.model, ctx.generation, arr) if processed else arr
-    return MethodOutput(pixel_map=pixel_map, params=params, stats={"n_forward_method": n_images})
+    return MethodOutput(
+        pixel_map=pixel_map, params=params, partial=partial, stats={"n_forward_method": n_images, **(stats or {})}
+    )

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from xattr_lab.attr.context import MethodContext, MethodOutput
-from xattr_lab.attr.methods._captum import RegionForward, feature_mask, ones_mask, region_output, seeded
+from xattr_lab.attr.methods._captum import (
+    RegionForward,
+    feature_mask,
+    ones_mask,
+    region_output,
+    sampled_partial,
+    seeded,
+)
 
 
 def kernel_shap(ctx: MethodContext, n_samples: int = 200) -> MethodOutput:
@@ -14,18 +23,28 @@ def kernel_shap(ctx: MethodContext, n_samples: int = 200) -> MethodOutput:
         n_samples: coalitions sampled (seeded by ``ctx.seed``).
 
     Returns:
-        Region scores.
+        Region scores. After Ctrl-C, Kernel SHAP fitted on the coalitions scored before the interrupt (the
+        same as ``n_samples=k`` for the ``k`` scored, recorded as ``n_samples_scored``), found from the
+        scorer's cache without a further forward; NaN scores if fewer than two had been scored.
     """
     from captum.attr import KernelShap
 
-    if not isinstance(n_samples, int) or n_samples < 2:
+    if not isinstance(n_samples, int) or isinstance(n_samples, bool) or n_samples < 2:
         raise ValueError(f"n_samples: expected an int >= 2, got {n_samples!r}")
-    with seeded(ctx.seed):
-        attr = KernelShap(RegionForward(ctx)).attribute(
-            ones_mask(ctx), baselines=0.0, feature_mask=feature_mask(ctx), n_samples=n_samples,
-            perturbations_per_eval=n_samples,
-        )  # fmt: skip
-    return region_output(ctx, attr, {"n_samples": n_samples})
+
+    def run(forward: RegionForward, n: int) -> Any:
+        return KernelShap(forward).attribute(
+            ones_mask(ctx), baselines=0.0, feature_mask=feature_mask(ctx), n_samples=n, perturbations_per_eval=n
+        )
+
+    params = {"n_samples": n_samples}
+    forward = RegionForward(ctx)
+    try:
+        with seeded(ctx.seed):
+            attr = run(forward, n_samples)
+    except KeyboardInterrupt:
+        return sampled_partial(ctx, forward, run, n_samples, params)
+    return region_output(ctx, attr, params)
 
 
 kernel_shap.family = "baseline"  # type: ignore[attr-defined]

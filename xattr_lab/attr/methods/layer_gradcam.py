@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from xattr_lab.attr.context import MethodContext, MethodOutput
-from xattr_lab.attr.methods._captum import PixelForward, pixel_output
+from xattr_lab.attr.methods._captum import PixelForward, pixel_output, unscored_output
 
 
 def layer_gradcam(ctx: MethodContext, relu: bool = True) -> MethodOutput:
@@ -17,7 +17,8 @@ def layer_gradcam(ctx: MethodContext, relu: bool = True) -> MethodOutput:
         relu: keep only positive evidence (Grad-CAM's ReLU).
 
     Returns:
-        A pixel map at the image's resolution.
+        A pixel map at the image's resolution. One forward and backward pass: after Ctrl-C nothing is kept,
+        the result is partial with NaN region scores (Captum's layer hook is removed either way).
     """
     from captum.attr import LayerGradCam
 
@@ -25,8 +26,12 @@ def layer_gradcam(ctx: MethodContext, relu: bool = True) -> MethodOutput:
 
     forward = PixelForward(ctx)
     pixels, _ = forward.inputs()
-    cam = LayerGradCam(forward, vision_conv(ctx.model)).attribute(pixels, relu_attributions=bool(relu))
-    return pixel_output(ctx, cam[0, 0], {"relu": bool(relu)}, forward.n_images)
+    params = {"relu": bool(relu)}
+    try:
+        cam = LayerGradCam(forward, vision_conv(ctx.model)).attribute(pixels, relu_attributions=bool(relu))
+    except KeyboardInterrupt:
+        return unscored_output(ctx, params, {"n_forward_method": forward.n_images})
+    return pixel_output(ctx, cam[0, 0], params, forward.n_images)
 
 
 layer_gradcam.family = "baseline"  # type: ignore[attr-defined]

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from xattr_lab.attr.context import MethodContext, MethodOutput
-from xattr_lab.attr.methods._captum import RegionForward, feature_mask, ones_mask, region_output, seeded
+from xattr_lab.attr.methods._captum import (
+    RegionForward,
+    feature_mask,
+    ones_mask,
+    region_output,
+    sampled_partial,
+    seeded,
+)
 
 
 def lime(ctx: MethodContext, n_samples: int = 200, alpha: float = 0.01) -> MethodOutput:
@@ -15,19 +24,29 @@ def lime(ctx: MethodContext, n_samples: int = 200, alpha: float = 0.01) -> Metho
         alpha: the Lasso penalty of the surrogate.
 
     Returns:
-        Region scores.
+        Region scores. After Ctrl-C, the surrogate fitted on the samples scored before the interrupt (the
+        same as ``n_samples=k`` for the ``k`` scored, recorded as ``n_samples_scored``), found from the
+        scorer's cache without a further forward; NaN scores if fewer than two had been scored.
     """
     from captum._utils.models.linear_model import SkLearnLasso
     from captum.attr import Lime
 
-    if not isinstance(n_samples, int) or n_samples < 2:
+    if not isinstance(n_samples, int) or isinstance(n_samples, bool) or n_samples < 2:
         raise ValueError(f"n_samples: expected an int >= 2, got {n_samples!r}")
-    with seeded(ctx.seed):
-        attr = Lime(RegionForward(ctx), interpretable_model=SkLearnLasso(alpha=float(alpha))).attribute(
-            ones_mask(ctx), baselines=0.0, feature_mask=feature_mask(ctx), n_samples=n_samples,
-            perturbations_per_eval=n_samples,
-        )  # fmt: skip
-    return region_output(ctx, attr, {"n_samples": n_samples, "alpha": float(alpha)})
+
+    def run(forward: RegionForward, n: int) -> Any:
+        return Lime(forward, interpretable_model=SkLearnLasso(alpha=float(alpha))).attribute(
+            ones_mask(ctx), baselines=0.0, feature_mask=feature_mask(ctx), n_samples=n, perturbations_per_eval=n
+        )
+
+    params = {"n_samples": n_samples, "alpha": float(alpha)}
+    forward = RegionForward(ctx)
+    try:
+        with seeded(ctx.seed):
+            attr = run(forward, n_samples)
+    except KeyboardInterrupt:
+        return sampled_partial(ctx, forward, run, n_samples, params)
+    return region_output(ctx, attr, params)
 
 
 lime.family = "baseline"  # type: ignore[attr-defined]

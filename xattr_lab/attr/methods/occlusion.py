@@ -15,7 +15,9 @@ def occlusion(ctx: MethodContext, window: int | None = None, stride: int | None 
         stride: step of the window (default: half the window).
 
     Returns:
-        The drop in the target tokens' log-probability per pixel.
+        The drop in the target tokens' log-probability per pixel. After Ctrl-C, the same mean drop over the
+        windows scored so far (NaN on pixels no finished window covered), from running sums kept while
+        scoring.
     """
     from captum.attr import Occlusion
 
@@ -26,11 +28,15 @@ def occlusion(ctx: MethodContext, window: int | None = None, stride: int | None 
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: expected a positive int, got {value!r}")
     forward = PixelMaskForward(ctx)
-    attr = Occlusion(forward).attribute(
-        ones_mask(ctx), sliding_window_shapes=(window, window), strides=(stride, stride),
-        baselines=0.0, perturbations_per_eval=64,
-    )  # fmt: skip
-    return pixel_output(ctx, attr[0], {"window": window, "stride": stride}, forward.n_images, processed=False)
+    params = {"window": window, "stride": stride}
+    try:
+        attr = Occlusion(forward).attribute(
+            ones_mask(ctx), sliding_window_shapes=(window, window), strides=(stride, stride),
+            baselines=0.0, perturbations_per_eval=64,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        return pixel_output(ctx, forward.occlusion_map(), params, forward.n_images, processed=False, partial=True)
+    return pixel_output(ctx, attr[0], params, forward.n_images, processed=False)
 
 
 occlusion.family = "baseline"  # type: ignore[attr-defined]

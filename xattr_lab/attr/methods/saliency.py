@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from xattr_lab.attr.context import MethodContext, MethodOutput
-from xattr_lab.attr.methods._captum import PixelForward, pixel_output
+from xattr_lab.attr.methods._captum import PixelForward, pixel_output, unscored_output
 
 
 def saliency(ctx: MethodContext) -> MethodOutput:
@@ -13,13 +13,17 @@ def saliency(ctx: MethodContext) -> MethodOutput:
         ctx: the method context.
 
     Returns:
-        A non-negative pixel map.
+        A non-negative pixel map. One forward and backward pass: after Ctrl-C nothing is kept, the result is
+        partial with NaN region scores.
     """
     from captum.attr import Saliency
 
     forward = PixelForward(ctx)
     pixels, _ = forward.inputs()
-    attr = Saliency(forward).attribute(pixels, abs=True)
+    try:
+        attr = Saliency(forward).attribute(pixels, abs=True)
+    except KeyboardInterrupt:
+        return unscored_output(ctx, {}, {"n_forward_method": forward.n_images})
     return pixel_output(ctx, attr[0].amax(0), {}, forward.n_images)
 
 
