@@ -1,7 +1,9 @@
 """The ``xattr-lab`` command: ``demo``, ``explain``, ``bench NAME``, ``grok``.
 
 Each subcommand lives in its own module exposing ``main(argv) -> int``; this file only dispatches, so the
-command starts fast and loads heavy libraries only for the subcommand asked for.
+command starts fast and loads heavy libraries only for the subcommand asked for. Every subcommand, present
+or future, runs through :func:`xattr_lab.cli_common.run_main`: a user error prints one line naming the
+option and exits 2 (no traceback; ``XATTR_LAB_TRACEBACK=1`` shows it), Ctrl-C exits 130.
 """
 
 from __future__ import annotations
@@ -30,24 +32,28 @@ def _usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (0 done, 2 user error, 130 interrupted)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
         print(_usage())
         return 0
     command, rest = args[0], args[1:]
+    prog = f"xattr-lab {command}"
     if command == "bench":
         if not rest or rest[0] not in _BENCHES:
             print(f"xattr-lab bench: expected one of {', '.join(_BENCHES)}", file=sys.stderr)
             return 2
         module = _BENCHES[rest[0]]
-        rest = rest[1:]
+        prog, rest = f"xattr-lab bench {rest[0]}", rest[1:]
     elif command in _COMMANDS:
         module = _COMMANDS[command][0]
     else:
         print(f"xattr-lab: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
         return 2
-    return int(importlib.import_module(module).main(rest) or 0)
+    from xattr_lab.cli_common import run_main
+
+    # the import itself runs inside run_main too: Ctrl-C while torch loads is an interrupt, not a traceback
+    return run_main(prog, lambda a: importlib.import_module(module).main(a), rest)
 
 
 if __name__ == "__main__":

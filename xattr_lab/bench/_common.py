@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -18,7 +17,10 @@ def load(name: str) -> Any:
         return SyntheticModel(size=96, boxes=((8, 8, 40, 40), (56, 12, 88, 44), (20, 56, 52, 88)))
     from xattr_lab import load_model
 
-    return load_model(name)
+    try:
+        return load_model(name)
+    except ValueError as err:
+        raise ValueError(f"--model: {err}") from None
 
 
 def set_threads(threads: int | None) -> int:
@@ -30,7 +32,9 @@ def set_threads(threads: int | None) -> int:
 
 
 def emit(result: dict[str, Any], out: str | None) -> None:
-    text = json.dumps(result, indent=1, allow_nan=True)
+    from xattr_lab.cli_common import dumps
+
+    text = dumps(result, indent=1)  # strict JSON: NaN (e.g. no ground truth) prints as null
     print(text)
     if out:
         # Atomic write: a crash never leaves a half-written result file behind.
@@ -41,6 +45,14 @@ def emit(result: dict[str, Any], out: str | None) -> None:
             fh.write(text)
         os.replace(tmp, target)
     sys.stdout.flush()
+
+
+def check_out(out: str | None) -> None:
+    """Refuse an unwritable ``--out`` before the benchmark runs, not after."""
+    if out is not None:
+        from xattr_lab.cli_common import check_writable
+
+        check_writable(out, "--out", directory=False)
 
 
 def grid_for(n: int) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.bench._common import emit, held_out_questions, load, method_names, set_threads
+from xattr_lab.bench._common import check_out, emit, held_out_questions, load, method_names, set_threads
 
 CAPTUM = ("integrated_gradients", "saliency", "layer_gradcam", "occlusion", "feature_ablation", "kernel_shap", "lime")
 ALL = ("eagle", *CAPTUM, "tam", "arc", "msea", "tam_msea_arc", "random")
@@ -117,6 +117,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
+    check_out(args.out)
     from xattr_lab.datasets import shapes
 
     methods = method_names(args.methods)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.bench._common import emit, held_out_questions, load, method_names, set_threads
+from xattr_lab.bench._common import check_out, emit, held_out_questions, load, method_names, set_threads
 
 
 def main(argv: list[str]) -> int:
@@ -33,6 +33,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
+    check_out(args.out)
     import xattr_lab
     from xattr_lab.attr.registry import get_method
     from xattr_lab.metrics.localisation import pointing_game

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from xattr_lab.bench._common import emit, set_threads
+from xattr_lab.bench._common import check_out, emit, set_threads
 
 PROMPT = "what colour is the circle ?"
 
@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=None, help="also write the JSON here (atomically)")
     args = parser.parse_args(argv)
+    check_out(args.out)
     set_threads(args.threads)
     n = args.n_masks or (256 if args.arch == "toy-shapes" else 64)
     emit(run(args.arch, args.device, n, args.repeats, args.batch_size), args.out)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.bench._common import emit, grid_for, load, set_threads
+from xattr_lab.bench._common import check_out, emit, grid_for, load, set_threads
 
 SETTINGS: dict[str, tuple[str, dict[str, Any], bool]] = {
     # name: (engine, engine params, memoise)
@@ -100,6 +100,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", default=None, help="also write the JSON here")
     args = p.parse_args(argv)
+    check_out(args.out)
     settings = [s for s in args.settings.split(",") if s]
     unknown = set(settings) - set(SETTINGS)
     if unknown:

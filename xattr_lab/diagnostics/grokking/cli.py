@@ -1,10 +1,17 @@
-"""``xattr-lab grok``: train a grokking run in the terminal with a progress bar and print a summary."""
+"""``xattr-lab grok``: train a grokking run in the terminal with a progress bar and print a summary.
+
+Ctrl-C stops training: the run so far is summarised (``"partial": true`` in the JSON), saved when
+``--save`` was given, and the command exits 130. Bad options exit 2 with one line naming them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -90,9 +97,38 @@ def summarise(run) -> dict:
     return out
 
 
+@contextmanager
+def _noting_interrupts() -> Iterator[list[bool]]:
+    """Note a Ctrl-C (then raise KeyboardInterrupt as usual): the trainer keeps the run, the CLI must know."""
+    seen: list[bool] = []
+    if sys.platform == "win32" or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield seen  # someone else handles SIGINT (or not the main thread's default): leave it alone
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        seen.append(True)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``xattr-lab grok``; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Entry point of ``xattr-lab grok``; returns the exit status (0, 1 demo did not grok, 2, 130)."""
+    from xattr_lab.cli_common import EXIT_INTERRUPTED, check_writable, dumps
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.save is not None:
+        check_writable(args.save, "--save", directory=True)
+    if args.device and args.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            parser.error(f"--device: {args.device!r} asked for, but torch sees no CUDA device")
     overrides = {
         key: value
         for key, value in {
@@ -113,15 +149,19 @@ def main(argv: list[str] | None = None) -> int:
     from xattr_lab.diagnostics.grokking.trainer import GrokTrainer
 
     config = preset(args.preset, **overrides)
-    print(f"xattr-lab grok --preset {args.preset}: {json.dumps(config)}", file=sys.stderr)
-    trainer = GrokTrainer(**config, progress=not args.no_progress).fit()
+    trainer = GrokTrainer(**config, progress=not args.no_progress)
+    print(f"xattr-lab grok --preset {args.preset}: {json.dumps(config)}", file=sys.stderr, flush=True)
+    with _noting_interrupts() as interrupted:
+        trainer.fit()
     run = trainer.run_
-    summary = {"preset": args.preset, **summarise(run)}
+    if interrupted and not len(run):
+        raise KeyboardInterrupt  # stopped before the first evaluation: nothing to summarise
+    summary = {"preset": args.preset, "partial": bool(interrupted), **summarise(run)}
     if args.save:
         run.save(args.save)
         summary["saved_to"] = args.save
     if args.json:
-        print(json.dumps(summary, indent=1))
+        print(dumps(summary, indent=1))
     else:
         print(f"preset {args.preset}: {run!r}")
         print(f"  train accuracy reached 99% at step {summary['train_acc_99_step']}", end="")
@@ -138,4 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  from the test-loss peak to the last evaluation with test accuracy < 10% ({span}):")
             for name, (a, b) in moved["values"].items():
                 print(f"    {name:<16} {a:>10.4g} → {b:<10.4g}")
+    if interrupted:
+        print("xattr-lab grok: interrupted; the summary above is of the partial run", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0 if summary["test_acc_99_step"] is not None or args.preset not in ("demo",) else 1
