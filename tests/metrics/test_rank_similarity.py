@@ -76,3 +76,11 @@ def test_bad_input_is_refused():
         rbo_ext(ref, ref, p=1.0)
     with pytest.raises(ValueError, match="reference"):
         rbo_truncated(ref, np.zeros(0))
+
+
+def test_ext_adds_the_last_agreement_times_p_to_the_k():
+    rng = np.random.default_rng(1)
+    ref = rng.permutation(30)[:12]
+    rows = np.stack([rng.permutation(30)[:12] for _ in range(5)])
+    tail = cumulative_overlap(rows, ref)[:, -1] / 12 * 0.7**12
+    np.testing.assert_allclose(rbo_ext(rows, ref, 0.7) - rbo_truncated(rows, ref, 0.7), tail, atol=1e-15)
