@@ -94,47 +94,87 @@ def fourier_norms(E_numbers: np.ndarray) -> np.ndarray:
     return np.sqrt(c[1::2] ** 2 + c[2::2] ** 2)
 
 
-def key_frequencies(
-    acts: np.ndarray, p: int, min_share: float = 0.3, min_neurons: float = 0.05
-) -> tuple[list[int], np.ndarray]:
-    """Nanda et al.'s key frequencies from the last-position MLP activations over all p² inputs.
+KEY_FREQ_RULES = ("vote", "argmax")
 
-    Each neuron's activation pattern over (a, b) is centred and put through a 2-D real DFT; its best
-    frequency k maximises the share of variance in the {1, cos k, sin k}² block. A frequency is *key* when at
-    least ``min_neurons`` of the neurons pick it with share ``>= min_share``; if none does (early in
-    training) the three frequencies with the most block energy are returned so the dependent measures
-    stay defined.
+
+def key_frequencies(
+    acts: np.ndarray,
+    p: int,
+    min_share: float = 0.3,
+    min_neurons: float = 0.05,
+    rule: str = "vote",
+    max_freq: int | None = None,
+    fallback: int = 3,
+) -> tuple[list[int], np.ndarray]:
+    """Key frequencies from the last-position MLP activations over all p² inputs.
+
+    Each neuron's activation pattern over (a, b) is centred and put through a 2-D real DFT; its best frequency k
+    maximises the share of its variance in the {1, cos k, sin k}² block (as in Nanda et al.). Two rules turn the
+    neurons' best frequencies into a key set:
+
+    - ``"vote"`` (default): a neuron votes only when its best share is ``>= min_share``, and a frequency is key
+      when at least ``min_neurons`` of the neurons vote for it. Early in training, when no neuron is periodic,
+      the set is small and stable instead of listing noise.
+    - ``"argmax"``: Nanda et al.'s reference — the distinct best frequencies of all neurons, with no threshold
+      (``min_share`` and ``min_neurons`` are ignored). Before grokking this lists many frequencies, and the
+      restricted/excluded losses then differ a lot from the vote rule's.
+
+    Dead neurons (zero variance over the grid) have no best frequency and never vote under either rule (the
+    reference code would divide by zero there). When no frequency qualifies, the ``fallback`` frequencies with
+    the most block energy are returned (ties to the lowest k), so the dependent measures stay defined. The
+    returned frequencies are always in 1..``max_freq``, never 0, so the losses built on them are never NaN.
 
     Args:
         acts: (p², N) activations, row ``a·p + b``.
-        p: the modulus.
-        min_share: minimum variance share for a neuron to vote.
-        min_neurons: minimum fraction of neurons voting for a key frequency.
+        p: the modulus (odd).
+        min_share: ``"vote"``: minimum variance share for a neuron to vote (0 ≤ min_share ≤ 1).
+        min_neurons: ``"vote"``: minimum fraction of neurons voting for a key frequency (0 ≤ min_neurons ≤ 1).
+        rule: ``"vote"`` or ``"argmax"``.
+        max_freq: largest candidate frequency; default p // 2, the highest one on Z_p. ``p // 2 − 1`` reproduces
+            a reference loop over ``range(1, p // 2)``, which never considers k = p // 2.
+        fallback: how many frequencies to return when none qualifies (≥ 1).
 
     Returns:
-        ``(key_freqs, votes)`` with votes of shape (K+1,) (index 0 unused).
+        ``(key_freqs, votes)``: sorted key frequencies and the votes per frequency, shape (p//2 + 1,), index 0
+        unused (under ``"argmax"`` every live neuron votes).
     """
+    if rule not in KEY_FREQ_RULES:
+        raise ValueError(f"rule: expected one of {KEY_FREQ_RULES}, got {rule!r}")
     A = np.asarray(acts, dtype=np.float64)
     if A.ndim != 2 or A.shape[0] != p * p:
         raise ValueError(f"acts: expected shape (p², N) = ({p * p}, N), got {A.shape}")
+    if not np.isfinite(A).all():
+        raise ValueError("acts: expected finite activations")
+    for name, value in (("min_share", min_share), ("min_neurons", min_neurons)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name}: expected a value in [0, 1], got {value!r}")
+    K = (p - 1) // 2
+    top = K if max_freq is None else int(max_freq)
+    if not 1 <= top <= K:
+        raise ValueError(f"max_freq: expected 1..{K} (= p // 2), got {max_freq!r}")
+    if isinstance(fallback, bool) or not isinstance(fallback, int) or not 1 <= fallback <= top:
+        raise ValueError(f"fallback: expected an integer in 1..{top}, got {fallback!r}")
     F, _ = fourier_basis(p)
     A = (A - A.mean(axis=0)).reshape(p, p, -1)
     # F A Fᵀ per neuron as two tensordots (a three-operand einsum without optimize is far slower).
     coef = np.tensordot(F, np.tensordot(F, A, axes=(1, 0)), axes=(1, 1)).transpose(1, 0, 2) ** 2
-    total = coef.sum(axis=(0, 1)) + 1e-30
-    K = (p - 1) // 2
-    share = np.empty((K + 1, A.shape[2]))
-    share[0] = 0.0
-    for k in range(1, K + 1):
+    total = coef.sum(axis=(0, 1))
+    live = total > 1e-12 * max(float(total.max()), 1e-300)
+    energy = np.zeros((K + 1, A.shape[2]))
+    for k in range(1, top + 1):
         idx = [0, 2 * k - 1, 2 * k]
-        share[k] = coef[np.ix_(idx, idx)].sum(axis=(0, 1)) / total
-    best = share.argmax(axis=0)
-    strong = share.max(axis=0) >= min_share
-    votes = np.bincount(best[strong], minlength=K + 1).astype(np.float64)
-    key = [int(k) for k in np.flatnonzero(votes >= max(1.0, min_neurons * A.shape[2]))]
+        energy[k] = coef[np.ix_(idx, idx)].sum(axis=(0, 1))
+    share = np.divide(energy, total, out=np.zeros_like(energy), where=live)
+    best = share[1:].argmax(axis=0) + 1
+    voters = live if rule == "argmax" else live & (share.max(axis=0) >= min_share)
+    votes = np.bincount(best[voters], minlength=K + 1).astype(np.float64)
+    if rule == "argmax":
+        key = [int(k) for k in np.flatnonzero(votes[1:] > 0) + 1]
+    else:
+        key = [int(k) for k in np.flatnonzero(votes[1:] >= max(1.0, min_neurons * A.shape[2])) + 1]
     if not key:
-        energy = (share * total).sum(axis=1)
-        key = sorted(int(k) for k in np.argsort(energy[1:])[::-1][:3] + 1)
+        block = energy[1 : top + 1].sum(axis=1)
+        key = sorted(int(k) + 1 for k in np.argsort(-block, kind="stable")[:fallback])
     return key, votes
 
 
@@ -193,6 +233,9 @@ def restricted_and_excluded_loss(
         raise ValueError(f"logits: expected shape (p², C) = ({p * p}, C), got {L.shape}")
     if not key_freqs:
         raise ValueError("key_freqs: need at least one frequency")
+    bad = [k for k in key_freqs if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= p // 2]
+    if bad:
+        raise ValueError(f"key_freqs: expected integers in 1..{p // 2} (= p // 2), got {bad}")
     U = _directions(p, key_freqs, op)
     proj = U @ (U.T @ L)
     rest = L - proj

@@ -56,6 +56,10 @@ class GrokTrainer:
         stop_at_test_acc: stop once test accuracy reaches this value (None: run all steps).
         measures: ``"full"`` (Fourier, restricted/excluded loss, geometry) or ``"basic"`` (loss, accuracy,
             weight norm, MED).
+        key_freq_rule: how the key frequencies of the restricted/excluded loss are chosen: ``"vote"`` (neurons
+            with a clear best frequency vote, a frequency needs 5 % of the neurons) or ``"argmax"`` (Nanda et
+            al.'s reference: every neuron's best frequency); see
+            :func:`~xattr_lab.diagnostics.grokking.measures.key_frequencies`.
         callbacks: functions ``fn(step, metrics)`` called after every evaluation.
         progress: show a tqdm progress bar.
         threads: torch CPU threads (None leaves torch's setting).
@@ -86,6 +90,7 @@ class GrokTrainer:
         grokfast_lambda: float = 0.0,
         stop_at_test_acc: float | None = 0.99,
         measures: str = "full",
+        key_freq_rule: str = "vote",
         callbacks: Sequence[Callback] = (),
         progress: bool = True,
         threads: int | None = None,
@@ -103,7 +108,7 @@ class GrokTrainer:
         self.lr, self.weight_decay, self.betas, self.warmup = lr, weight_decay, betas, warmup
         self.batch_size, self.steps, self.eval_every = batch_size, steps, eval_every
         self.grokfast_alpha, self.grokfast_lambda = grokfast_alpha, grokfast_lambda
-        self.stop_at_test_acc, self.measures = stop_at_test_acc, measures
+        self.stop_at_test_acc, self.measures, self.key_freq_rule = stop_at_test_acc, measures, key_freq_rule
         self.callbacks, self.progress, self.threads, self.device, self.seed = (
             tuple(callbacks),
             progress,
@@ -115,8 +120,8 @@ class GrokTrainer:
     def get_params(self) -> dict[str, Any]:
         """The configuration (JSON-friendly; callbacks left out)."""
         keys = (
-            "p op frac split k model d_model n_heads d_mlp n_layers lr weight_decay betas warmup batch_size "
-            "steps eval_every grokfast_alpha grokfast_lambda stop_at_test_acc measures threads device seed"
+            "p op frac split k model d_model n_heads d_mlp n_layers lr weight_decay betas warmup batch_size steps "
+            "eval_every grokfast_alpha grokfast_lambda stop_at_test_acc measures key_freq_rule threads device seed"
         ).split()
         out = {key: getattr(self, key) for key in keys}
         out["betas"] = list(self.betas)
@@ -125,9 +130,16 @@ class GrokTrainer:
     def _validate(self) -> None:
         if self.measures not in ("full", "basic"):
             raise ValueError(f"measures: expected 'full' or 'basic', got {self.measures!r}")
+        if self.key_freq_rule not in M.KEY_FREQ_RULES:
+            raise ValueError(f"key_freq_rule: expected one of {M.KEY_FREQ_RULES}, got {self.key_freq_rule!r}")
+        bs = self.batch_size
+        if bs is not None and (isinstance(bs, bool) or not isinstance(bs, (int, np.integer))):
+            raise TypeError(f"batch_size: expected a positive integer or None (full batch), got {bs!r}")
+        if bs is not None and bs < 1:
+            raise ValueError(f"batch_size: expected a positive integer or None (full batch), got {bs!r}")
         for name in ("steps", "eval_every"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {value!r}")
         if self.lr <= 0:
             raise ValueError(f"lr: expected a positive learning rate, got {self.lr!r}")
@@ -163,7 +175,7 @@ class GrokTrainer:
             return out
         out["fourier_gini"] = M.fourier_gini(E)
         out.update({k: v for k, v in M.embedding_geometry(E).items() if k in M.SERIES_LABELS})
-        key, _ = M.key_frequencies(acts.double().cpu().numpy(), data.p)
+        key, _ = M.key_frequencies(acts.double().cpu().numpy(), data.p, rule=self.key_freq_rule)
         out["n_key_freqs"] = float(len(key))
         if data.op in ("add", "sub"):
             valid = (data.train_mask | data.test_mask).ravel()
