@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from xattr_lab.diagnostics.pe.models import PETransformer
@@ -42,6 +43,13 @@ def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_siz
     return hits / max(1, len(y))
 
 
+def _check_positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+
+
 class PETrainer:
     """AdamW with warm-up and cosine decay; config in ``__init__``, :meth:`fit` returns ``self``.
 
@@ -61,7 +69,9 @@ class PETrainer:
         callbacks: ``fn(step, metrics)`` after every epoch.
         device: torch device.
         seed: seed of the initialisation and batch order.
-        **_: other preset keys (``n``, ``seq_len``) are task options and ignored here.
+        n, seq_len: task options of the presets (the data's size and length), accepted so that a preset can be
+            passed whole, and ignored here. Any other keyword is refused with a TypeError (a typo such as
+            ``epoch=1`` used to be swallowed).
 
     After :meth:`fit`: ``model_``, ``run_`` (a TrainingRun), ``test_acc_``, ``wall_time_``.
     """
@@ -83,8 +93,12 @@ class PETrainer:
         callbacks: Sequence[Callable[[int, dict[str, float]], Any]] = (),
         device: str = "cpu",
         seed: int = 42,
-        **_: Any,
+        *,
+        n: int | None = None,
+        seq_len: int | None = None,
     ) -> None:
+        for name, value in (("batch_size", batch_size), ("epochs", epochs)):
+            _check_positive_int(name, value)
         self.pe, self.d_model, self.n_heads, self.n_layers, self.d_ff = pe, d_model, n_heads, n_layers, d_ff
         self.epochs, self.batch_size, self.lr, self.weight_decay, self.betas = (
             epochs,

@@ -90,6 +90,10 @@ class PESpectrum:
         route: str = "auto",
         seed: int = 0,
     ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+            raise TypeError(f"batch_size: expected a positive integer (sequences per forward), got {batch_size!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size: expected a positive integer (sequences per forward), got {batch_size!r}")
         self.seq_len, self.n_sequences, self.batch_size = seq_len, n_sequences, batch_size
         self.vocab_low, self.centre, self.route, self.seed = vocab_low, centre, route, seed
 

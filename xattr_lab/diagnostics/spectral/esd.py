@@ -49,11 +49,16 @@ TW1_Q999 = 3.2724  # 99.9 % quantile of the Tracy–Widom (β = 1) law (Bejan 20
 _FAILED = {"alpha": -1.0, "xmin": float("nan"), "D": float("nan"), "n_tail": 0, "sigma": float("nan")}
 
 
+class DegenerateMatrixError(ValueError):
+    """A weight matrix with NaN/inf entries or all zeros: it has no spectrum to analyse."""
+
+
 def as_matrix(w, name: str = "W") -> np.ndarray:
     """A weight tensor as a finite, non-zero 2-D float64 matrix (conv kernels and per-head stacks are flattened).
 
     Raises:
-        ValueError: fewer than 2 dims, non-finite entries, or an all-zero matrix (naming ``name``).
+        ValueError: fewer than 2 dims or no entries (naming ``name``).
+        DegenerateMatrixError: non-finite entries or an all-zero matrix (a ValueError naming ``name``).
     """
     a = np.asarray(w.detach().cpu().double().numpy() if hasattr(w, "detach") else w, dtype=np.float64)
     if a.ndim < 2:
@@ -65,9 +70,10 @@ def as_matrix(w, name: str = "W") -> np.ndarray:
     if a.size == 0:
         raise ValueError(f"{name}: empty matrix of shape {a.shape}")
     if not np.isfinite(a).all():
-        raise ValueError(f"{name}: {int((~np.isfinite(a)).sum())} non-finite entries (NaN/inf); no spectrum exists")
+        bad = int((~np.isfinite(a)).sum())
+        raise DegenerateMatrixError(f"{name}: {bad} non-finite entries (NaN/inf); it has no spectrum")
     if not np.any(a):
-        raise ValueError(f"{name}: all entries are zero; its spectrum is empty")
+        raise DegenerateMatrixError(f"{name}: all entries are zero; it has no spectrum")
     return a
 
 

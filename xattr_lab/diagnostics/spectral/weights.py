@@ -35,9 +35,7 @@ def collect_weights(source: Any, min_evals: int = E.WW_MIN_EVALS) -> dict[str, n
             raise TypeError(f"weights: keys must be strings, got {type(name).__name__}")
         try:
             A = E.as_matrix(w, name=name)
-        except ValueError as err:
-            if "dims" in str(err) or "empty" in str(err):
-                raise
+        except E.DegenerateMatrixError as err:
             warnings.warn(f"weights: skipping {err}", RuntimeWarning, stacklevel=2)
             continue
         if min(A.shape) >= min_evals:
