@@ -24,7 +24,10 @@ def grid_labels(hw: tuple[int, int], rows: int, cols: int) -> np.ndarray:
     """Label map [H, W] of a rows x cols grid, numbered in reading order."""
     h, w = hw
     if rows > h or cols > w:
-        raise ValueError(f"regions: a {rows}x{cols} grid does not fit a {h}x{w} image")
+        # A grid is exact (the user asked for these cells), so it is refused rather than clamped.
+        raise ValueError(
+            f"regions: a {rows}x{cols} grid does not fit a {h}x{w} image (at most {h}x{w}: one cell per pixel)"
+        )
     ys = (np.arange(h) * rows) // h
     xs = (np.arange(w) * cols) // w
     return (ys[:, None] * cols + xs[None, :]).astype(np.int32)

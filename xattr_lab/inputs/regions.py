@@ -2,14 +2,27 @@
 
 A region set is what black-box methods attribute to: ``labels[y, x]`` is the region of pixel ``(y, x)``,
 regions are numbered ``0 .. n-1`` without gaps, and ``area`` holds each region's share of the image.
+
+Limits: a region maker is never asked for more regions than the image can hold. Superpixel counts are
+approximate by nature ("about N"), so ``slic``/``slico``/``seeds`` clamp an oversized count to the largest
+the image holds and warn with :class:`RegionCountWarning` (the returned spec names the count used, e.g.
+``"seeds:2400"``). A grid is exact (the user asked for R x C cells), so an oversized grid is refused.
+A :class:`Regions` object must already be valid (labels ``0 .. n-1``, every value used): gaps, negative
+or non-integer labels are refused with a clear error. A raw label map (an int array) is renumbered
+compactly instead, since there the numbering is only a naming of the user's segments.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+
+class RegionCountWarning(UserWarning):
+    """A superpixel count larger than the image can hold was clamped to the largest that fits."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,6 +36,11 @@ class Regions:
 
     labels: np.ndarray
     spec: str = "user"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.spec, str):
+            raise TypeError(f"regions: spec must be a string, got {type(self.spec).__name__}")
+        check_labels(self.labels)
 
     @property
     def n(self) -> int:
@@ -69,6 +87,34 @@ class Regions:
         return sums / np.maximum(counts, 1)
 
 
+def check_labels(labels: Any, name: str = "regions") -> None:
+    """Refuse a label map that is not an integer [H, W] array numbered ``0 .. n-1`` with every value used.
+
+    Raises:
+        TypeError: for a non-array or a non-integer dtype.
+        ValueError: for a wrong number of dimensions, an empty map, negative labels or unused values.
+    """
+    if not isinstance(labels, np.ndarray):
+        raise TypeError(f"{name}: labels must be a numpy integer array [H, W], got {type(labels).__name__}")
+    if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"{name}: labels must hold integers, got dtype {labels.dtype}")
+    if labels.ndim != 2 or labels.size == 0:
+        raise ValueError(f"{name}: labels must be a non-empty [H, W] map, got shape {labels.shape}")
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0:
+        raise ValueError(f"{name}: labels must be >= 0, found {low}")
+    # More labels than pixels means gaps for sure; test it before bincount would allocate max+1 counters.
+    counts = np.bincount(labels.ravel(), minlength=1) if high < labels.size else None
+    if counts is None or not counts.all():
+        missing = np.flatnonzero(counts == 0) if counts is not None else np.array([], dtype=np.int64)
+        shown = ", ".join(str(int(v)) for v in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        detail = f"unused values: {shown}" if len(missing) else f"the largest label {high} exceeds the pixel count"
+        raise ValueError(
+            f"{name}: labels must number the regions 0..n-1 with every value used ({detail}); "
+            "to renumber a label map compactly, pass the array itself to make_regions"
+        )
+
+
 def relabel(labels: np.ndarray) -> np.ndarray:
     """Renumber any integer label map to ``0 .. n-1`` in order of first appearance (raster order)."""
     flat = np.asarray(labels).ravel()
@@ -90,9 +136,24 @@ def from_masks(masks: np.ndarray) -> np.ndarray:
 
 def _image_hw(image: Any) -> tuple[int, int]:
     shape = np.shape(image)
-    if len(shape) < 2:
+    if len(shape) not in (2, 3):
         raise ValueError(f"image: expected an [H, W, 3] array, got shape {shape}")
+    if shape[0] < 1 or shape[1] < 1:
+        raise ValueError(f"image: expected a non-empty [H, W, 3] array, got shape {shape}")
     return int(shape[0]), int(shape[1])
+
+
+def _clamp(spec: str, wanted: int, most: int, hw: tuple[int, int]) -> int:
+    """``wanted`` or, when the image cannot hold that many regions, ``most`` with a warning."""
+    if wanted <= most:
+        return wanted
+    warnings.warn(
+        f"regions: {spec!r} asks for {wanted} regions but a {hw[0]}x{hw[1]} image holds at most {most} "
+        f"with this maker; using {most}",
+        RegionCountWarning,
+        stacklevel=3,
+    )
+    return most
 
 
 def _parse_count(spec: str, name: str, default: int) -> int:
@@ -123,12 +184,19 @@ def make_regions(regions: str | np.ndarray | Regions, image: Any, seed: int = 0)
     Returns:
         The regions.
 
+    Warns:
+        RegionCountWarning: when a superpixel count exceeds what the image can hold; the largest count
+            that fits is used instead (and named in the returned spec).
+
     Raises:
-        ValueError: for an unknown spec or a label map that does not match the image.
-        TypeError: for a spec of the wrong type.
+        ValueError: for an unknown spec, a grid larger than the image, an image too small for the maker,
+            or a label map / Regions that does not match the image or is not numbered ``0 .. n-1``.
+        TypeError: for a spec of the wrong type or non-integer labels.
     """
     h, w = _image_hw(image)
     if isinstance(regions, Regions):
+        # Re-check: the labels array may have been edited in place since the Regions was built.
+        check_labels(regions.labels)
         if regions.shape != (h, w):
             raise ValueError(f"regions: shape {regions.shape} does not match the image ({h}, {w})")
         return regions
@@ -141,14 +209,18 @@ def make_regions(regions: str | np.ndarray | Regions, image: Any, seed: int = 0)
     name = regions.partition(":")[0].strip().lower()
     img = np.asarray(image)
     if name in ("slico", "slic"):
-        from xattr_lab.inputs.superpixels import slic_labels
+        from xattr_lab.inputs.superpixels import max_regions, slic_labels
 
-        n = _parse_count(regions, name, 64)
+        n = _clamp(regions, _parse_count(regions, name, 64), max_regions((h, w)), (h, w))
         return Regions(slic_labels(img, n, zero=name == "slico"), f"{name}:{n}")
     if name == "seeds":
+        from xattr_lab.inputs.seeds import max_regions as seeds_max
         from xattr_lab.inputs.seeds import seeds_labels
 
-        n = _parse_count(regions, name, 50)
+        most = seeds_max((h, w))
+        if most < 1:
+            raise ValueError(f"regions: a {h}x{w} image is too small for SEEDS; use 'grid:R' or 'slico:N'")
+        n = _clamp(regions, _parse_count(regions, name, 50), most, (h, w))
         return Regions(seeds_labels(img, n, seed=seed), f"seeds:{n}")
     if name == "grid":
         from xattr_lab.inputs.grid import grid_labels, parse_grid

@@ -6,6 +6,14 @@ numpy SEEDS-style implementation runs: start from a grid of blocks, then hill-cl
 (block units, then pixels) by moving boundary units to the neighbouring superpixel whose colour histogram
 explains them better, with SEEDS' 3 x 3 boundary prior; finally split disconnected pieces and merge
 specks. It follows the algorithm's energy and schedule but is not bit-identical to OpenCV.
+
+Limits: OpenCV's SEEDS lays its seeds on a ``sqrt(N*H/W)``-row grid and halves the block size once per
+level; when a count leaves it fewer than two levels (blocks under 2 px) it returns garbage (one region)
+and corrupts the heap, so a later call segfaults (seen with ``seeds:2500`` on a 96 x 96 image). We never
+call it there: :func:`max_regions` is the largest count that keeps two levels, and counts above it are
+clamped by ``make_regions`` (refused by :func:`seeds_labels`). An aspect ratio so extreme that OpenCV's
+grid would have no seed column (or row) also crashes it, as does a block layout whose top level has no
+block; :func:`_cv_safe` mirrors OpenCV's set-up arithmetic and sends any such case to the numpy path.
 """
 
 from __future__ import annotations
@@ -18,6 +26,61 @@ from xattr_lab.inputs.regions import relabel
 
 _BINS = 5  # colour bins per channel, as in OpenCV's default histogram_bins=5
 _SHIFTS = ((0, 1), (0, -1), (1, 0), (-1, 0))
+
+
+def _cv_grid(hw: tuple[int, int], n: int) -> tuple[int, int]:
+    """OpenCV's seed grid ``(rows, cols)`` for a count, computed as its C++ does (float32, bumped to 10)."""
+    h, w = hw
+    n32 = np.float32(max(n, 10))
+    rows = int(np.sqrt(n32 * np.float32(h) / np.float32(w)))
+    return rows, rows * w // h
+
+
+def _fits(hw: tuple[int, int], n: int) -> bool:
+    """Whether OpenCV keeps at least two block levels (blocks of >= 2 px) for ``n`` regions.
+
+    A grid side of 0 (extreme aspect ratios, where the numpy path runs instead) counts as one seed.
+    """
+    rows, cols = _cv_grid(hw, n)
+    return hw[0] >= 2 * max(rows, 1) and hw[1] >= 2 * max(cols, 1)
+
+
+def _cv_safe(hw: tuple[int, int], n: int, levels: int = 3) -> bool:
+    """Whether OpenCV's SEEDS set-up is sound for this size and count (else it reads out of bounds).
+
+    Mirrors ``SuperpixelSEEDSImpl::initialize``: drop levels until the level-0 block is >= 1 px, then the
+    level-0 block grid, halved once per level, must keep at least one block per side at the top level,
+    and at least two levels must remain (``initImage`` starts at level ``levels - 2``).
+    """
+    h, w = hw
+    rows, cols = _cv_grid(hw, n)
+    if rows < 1 or cols < 1:
+        return False  # OpenCV divides by zero here
+    level = max(levels, 2)
+    while True:
+        block_w = np.float32(w) / np.float32(cols) / np.float32(1 << (level - 1))
+        block_h = np.float32(h) / np.float32(rows) / np.float32(1 << (level - 1))
+        if block_w >= 1 and block_h >= 1:
+            break
+        level -= 1
+        if level < 2:
+            return False
+    nr_w, nr_h = w // int(np.ceil(block_w)), h // int(np.ceil(block_h))
+    return (nr_w >> (level - 1)) >= 1 and (nr_h >> (level - 1)) >= 1
+
+
+def max_regions(hw: tuple[int, int]) -> int:
+    """The largest SEEDS count an ``(H, W)`` image holds (0 when it is too small for any).
+
+    The grid grows with the count, so the counts that fit form a prefix; binary search for its end.
+    """
+    if not _fits(hw, 1):
+        return 0
+    low, high = 1, hw[0] * hw[1]
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if _fits(hw, mid) else (low, mid - 1)
+    return low
 
 
 def seeds_labels(
@@ -34,18 +97,29 @@ def seeds_labels(
 
     Returns:
         int32 labels numbered ``0 .. n-1`` in reading order.
+
+    Raises:
+        ValueError: for an image that is not [H, W] or [H, W, 3], or a count above :func:`max_regions`.
     """
     img = np.asarray(image)
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=-1)
+    if img.ndim != 3 or img.shape[2] != 3 or img.shape[0] < 1 or img.shape[1] < 1:
+        raise ValueError(f"image: SEEDS expects an [H, W, 3] (or [H, W]) image, got shape {img.shape}")
+    if img.dtype != np.uint8:
+        # OpenCV asserts on float64; the histograms bin 0..255 anyway.
+        img = np.clip(np.nan_to_num(img.astype(np.float64)), 0, 255).astype(np.uint8)
+    h, w = img.shape[:2]
+    most = max_regions((h, w))
+    if not 1 <= n <= most:
+        raise ValueError(f"n: SEEDS on a {h}x{w} image needs 1 <= n <= {most}, got {n}")
     try:
         import cv2  # noqa: F401
 
         ximgproc = cv2.ximgproc
     except (ImportError, AttributeError):
         ximgproc = None
-    if ximgproc is not None:
-        h, w = img.shape[:2]
+    if ximgproc is not None and _cv_safe((h, w), n, levels):
         engine = ximgproc.createSuperpixelSEEDS(w, h, 3, n, levels, 2, _BINS, False)
         engine.iterate(np.ascontiguousarray(img[..., ::-1]), iterations)  # OpenCV expects BGR
         return relabel(engine.getLabels())

@@ -13,6 +13,11 @@ import numpy as np
 from xattr_lab.inputs.regions import relabel
 
 
+def max_regions(hw: tuple[int, int]) -> int:
+    """The largest count SLIC/SLICO can be asked for: one region per pixel (region size 1)."""
+    return hw[0] * hw[1]
+
+
 def region_size(hw: tuple[int, int], division_number: int) -> int:
     """EAGLE's region size ``int(sqrt(H*W / division_number))`` (at least 1)."""
     return max(1, int(math.sqrt(hw[0] * hw[1] / division_number)))
