@@ -122,3 +122,23 @@ def test_layer_metrics_reuses_given_eigenvalues():
     assert E.layer_metrics(W, evals=lam, randomize=False) == E.layer_metrics(W, randomize=False)
     with pytest.raises(ValueError, match="evals"):
         E.fit_mp_bulk(lam[:-1], 100, 60)
+
+
+def test_two_svds_per_layer(monkeypatch):
+    from xattr_lab.diagnostics.spectral.weights import WeightSpectrum
+
+    calls = []
+    svd = np.linalg.svd
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].shape)
+        return svd(*args, **kwargs)
+
+    monkeypatch.setattr(np.linalg, "svd", counting)
+    rng = np.random.default_rng(4)
+    weights = {f"w{i}": rng.standard_normal((120, 60)) for i in range(3)}
+    WeightSpectrum().fit(weights)
+    assert len(calls) == 2 * len(weights)  # the layer's ESD and its shuffled copy's
+    calls.clear()
+    WeightSpectrum(randomize=False).fit(weights)
+    assert len(calls) == len(weights)
