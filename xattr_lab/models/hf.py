@@ -386,6 +386,7 @@ class HFScoringModel:
         positions: list[int] | None = None,
         baseline: str | float = "black",
         pixel_space: bool | None = None,
+        tokens: Sequence[int] | None = None,
     ) -> torch.Tensor:
         """Probabilities [B, K] of the generated tokens at ``positions`` under teacher forcing, per mask.
 
@@ -398,6 +399,8 @@ class HFScoringModel:
                 level in [0, 1], an RGB triple or an image [H, W, 3].
             pixel_space: force (True, when available) or forbid (False) masking in processed pixel space;
                 None uses the model's default.
+            tokens: token ids to read instead of the generated ones, one per entry of ``positions``
+                (positions may repeat): several candidates at one position come from one forward.
 
         Returns:
             float32 tensor [B, K] on the CPU.
@@ -405,6 +408,12 @@ class HFScoringModel:
         if not isinstance(gen, Generation):
             raise TypeError(f"gen: expected a Generation, got {type(gen).__name__}")
         pos = self._positions(gen, positions)
+        if tokens is not None:
+            tokens = [int(t) for t in tokens]
+            head = self.model.get_output_embeddings()
+            vocab = head.weight.shape[0] if head is not None else 1 << 62
+            if len(tokens) != len(pos) or not all(0 <= t < vocab for t in tokens):
+                raise ValueError(f"tokens: expected {len(pos)} token ids in [0, {vocab}), got {tokens!r}")
         h, w = gen.image.shape[:2]
         masks = check_masks(masks, h, w)
         baseline_image(baseline, gen.image)  # validate early, before any forward
@@ -413,7 +422,7 @@ class HFScoringModel:
         seq = self._sequence(prep, gen, last)
         n_in = gen.input_ids.shape[0]
         keep = torch.tensor([n_in + p - 1 for p in pos], device=self.device)
-        targets = gen.generated_ids[pos].to(self.device)
+        targets = (gen.generated_ids[pos] if tokens is None else torch.tensor(tokens)).to(self.device)
         use_px = self.pixel_space if pixel_space is None else pixel_space
 
         def run(start: int, stop: int) -> torch.Tensor:
