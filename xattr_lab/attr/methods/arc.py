@@ -13,7 +13,10 @@ so a context token that predicts exactly alike still keeps a ``p^k`` sliver of i
 uses Webber et al.'s extrapolated ``RBO_ext`` instead (identical lists give 1). Until this version ARC divided
 the truncated sum by ``1 − p^k``, which is neither form (reversed top-10 lists at p = 0.9: 0.250, against
 0.163 truncated and 0.512 extrapolated); it reproduced nothing published and is gone. The two named forms differ
-by exactly ``A_k·p^k`` (``A_k`` the overlap share of the full top-k lists), at most 0.0052 at k = 50, p = 0.9.
+by exactly ``A_k·p^k`` (``A_k`` the overlap share of the full top-k lists), at most 0.0052 at k = 50, p = 0.9,
+and the choice hardly shows in the maps: on 50 held-out ShapesVLM caption scenes (``shapes(50, seed=102,
+task="caption")``) ARC's Obj-IoU / F1-IoU are 0.2395 / 0.3736 truncated, 0.2396 / 0.3737 extrapolated and
+0.2396 / 0.3737 with the old normalisation.
 """
 
 from __future__ import annotations
