@@ -6,7 +6,7 @@ forms of the paper are offered here under their names:
 
 * :func:`rbo_truncated`: the sum stopped at depth ``k``, ``(1 − p) Σ_{d=1..k} p^{d−1} A_d`` (the
   prefix of the paper's infinite sum; it treats agreement below depth ``k`` as 0, so identical lists give
-  ``1 − p^k``). This is also the form Liang et al. write for ARC. It is *not* Webber's ``RBO_min``, which
+  ``1 − p^k``). It is the form quoted for ARC (Liang et al., 2025). It is *not* Webber's ``RBO_min``, which
   instead assumes the seen overlap ``X_k`` persists without growing below depth ``k``.
 * :func:`rbo_ext`: the extrapolated point estimate ``RBO_ext`` (Webber et al., Eq. 32, with both lists of
   length ``k``), ``(X_k / k) p^k + ((1 − p) / p) Σ_{d=1..k} (X_d / d) p^d``: agreement below depth ``k`` is
