@@ -59,8 +59,9 @@ def test_round_trip_is_exact(expl, tmp_path):
 
 def test_truncated_file_fails_clearly(expl, tmp_path):
     path = expl.save(tmp_path / "e")
-    data = (path / "arrays.safetensors").read_bytes()
-    (path / "arrays.safetensors").write_bytes(data[: len(data) // 2])
+    arrays_file = path / json.loads((path / "result.json").read_text())["arrays_file"]
+    data = arrays_file.read_bytes()
+    arrays_file.write_bytes(data[: len(data) // 2])
     with pytest.raises(ResultFileError, match="truncated"):
         xattr_lab.load(path)
 

@@ -142,21 +142,36 @@ class Comparison:
         """Load a comparison saved with :meth:`save`.
 
         Raises:
-            xattr_lab.results._store.ResultFileError: for a missing, truncated or tampered file.
+            xattr_lab.results._store.ResultFileError: for a missing, truncated, tampered or inconsistent file.
         """
         from xattr_lab.results._store import ResultFileError, load_result
 
         _, meta, arrays = load_result(path, KIND)
         try:
-            explanations = []
-            for i, m in enumerate(meta["explanations"]):
-                prefix = f"{i}/"
-                explanations.append(
-                    _from_store(m, {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)})
-                )
-            return cls(tuple(explanations), tuple(dict(r) for r in meta["rows"]), dict(meta["info"]))
-        except (KeyError, TypeError, ValueError) as err:
-            raise ResultFileError(f"path: {path} holds a Comparison this version cannot read: {err}") from None
+            return _comparison_from_store(cls, meta, arrays)
+        except (KeyError, TypeError, ValueError, IndexError) as err:
+            raise ResultFileError(f"path: {path} holds a Comparison that fails its checks: {err}") from None
+
+
+def _comparison_from_store(cls: type[Comparison], meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Comparison:
+    """Rebuild a Comparison; each Explanation is checked like a saved Explanation."""
+    from xattr_lab.results import _checks as c
+
+    rows = c.field(meta, "rows", list)
+    if not all(isinstance(r, dict) and isinstance(r.get("method"), str) for r in rows):
+        raise ValueError("the entry 'rows' must be a list of objects with a string 'method'")
+    explanations = []
+    for i, m in enumerate(c.field(meta, "explanations", list)):
+        if not isinstance(m, dict):
+            raise ValueError(f"explanation {i} is not a JSON object")
+        prefix = f"{i}/"
+        try:
+            explanations.append(
+                _from_store(m, {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)})
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as err:
+            raise ValueError(f"explanation {i}: {err}") from None
+    return cls(tuple(explanations), tuple(dict(r) for r in rows), dict(c.field(meta, "info", dict)))
 
 
 def _is_num(v: Any) -> bool:

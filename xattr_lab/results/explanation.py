@@ -160,18 +160,20 @@ class Explanation:
     def load(cls, path: str | os.PathLike) -> Explanation:
         """Load an explanation saved with :meth:`save`.
 
+        Beyond the checksum, the contents are checked: the label map matches the image and numbers the
+        regions ``0 .. n-1``, ``order`` is a permutation, the curves are T x (N + 1), the positions lie in
+        the generation.
+
         Raises:
-            xattr_lab.results._store.ResultFileError: for a missing, truncated or tampered file.
+            xattr_lab.results._store.ResultFileError: for a missing, truncated, tampered or inconsistent file.
         """
         from xattr_lab.results._store import ResultFileError, load_result
 
         _, meta, arrays = load_result(path, KIND)
         try:
             return _from_store(meta, arrays)
-        except (KeyError, TypeError, ValueError) as err:
-            raise ResultFileError(
-                f"path: {path} holds an Explanation this version cannot read: {err}"
-            ) from None
+        except (KeyError, TypeError, ValueError, IndexError) as err:
+            raise ResultFileError(f"path: {path} holds an Explanation that fails its checks: {err}") from None
 
 
 _ARRAY_FIELDS = (
@@ -224,37 +226,74 @@ def _numpy(x: Any) -> np.ndarray:
 
 
 def _from_store(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Explanation:
-    g = meta["generation"]
+    """Rebuild an Explanation, checking every field's type and every array's shape on the way."""
+    from xattr_lab.results import _checks as c
+
+    g = c.field(meta, "generation", dict)
+    image = c.array(arrays, "image")
+    if image.ndim not in (2, 3):
+        raise ValueError(f"the array 'image' has shape {image.shape}, expected [H, W, 3]")
+    h, w = image.shape[:2]
+    labels = c.array(arrays, "labels", "iu", ndim=2)
+    c.shape(labels, (h, w), "labels")  # the label map must cover the image it explains
+    regions = Regions(labels, c.field(meta, "regions_spec", str))  # checks 0 .. n-1, every value used
+    n = regions.n
+    generated_tokens = c.strings(g, "generated_tokens")
+    positions = c.ints(meta, "positions")
+    outside = [p for p in positions if not 0 <= p < len(generated_tokens)]
+    if outside:
+        raise ValueError(f"the positions {outside[:5]} lie outside the {len(generated_tokens)} generated tokens")
+    t = len(positions)
+    order = c.array(arrays, "order", "iu")
+    c.permutation(order, n)
+    expected = {
+        "region_scores": (n,),
+        "pixel_map": (h, w),
+        "area": (n + 1,),
+        "insertion": (t, n + 1),
+        "deletion": (t, n + 1),
+        "objective": (n + 1,),
+        "reliance": (t,),
+    }
+    for name, shape in expected.items():
+        c.shape(c.array(arrays, name, "f"), shape, name)
+    span = c.ints(g, "image_token_span")
+    if len(span) != 2:
+        raise ValueError(f"the entry 'image_token_span' must hold 2 integers, got {len(span)}")
     as_tensor = g.get("ids_are_tensors", [True, True])
+    if not (isinstance(as_tensor, list) and len(as_tensor) == 2 and all(isinstance(v, bool) for v in as_tensor)):
+        raise ValueError("the entry 'ids_are_tensors' must be a list of 2 booleans")
 
     def ids(name: str, tensor: bool) -> Any:
+        values = c.array(arrays, name, "iu")
         if not tensor:
-            return arrays[name]
+            return values
         import torch
 
-        return torch.from_numpy(arrays[name].copy())
+        return torch.from_numpy(values.copy())
 
     gen = Generation(
-        image=arrays["image"],
-        prompt=g["prompt"],
+        image=image,
+        prompt=c.field(g, "prompt", str),
         input_ids=ids("input_ids", as_tensor[0]),
         generated_ids=ids("generated_ids", as_tensor[1]),
-        prompt_tokens=tuple(g["prompt_tokens"]),
-        generated_tokens=tuple(g["generated_tokens"]),
-        image_token_span=tuple(g["image_token_span"]),
-        geometry=g["geometry"],
-        model_id=g["model_id"],
-        is_target=g["is_target"],
+        prompt_tokens=tuple(c.strings(g, "prompt_tokens")),
+        generated_tokens=tuple(generated_tokens),
+        image_token_span=(span[0], span[1]),
+        geometry=c.field(g, "geometry", dict),
+        model_id=c.field(g, "model_id", str),
+        is_target=c.field(g, "is_target", bool),
     )
     return Explanation(
-        method=meta["method"],
+        method=c.field(meta, "method", str),
         generation=gen,
-        positions=tuple(int(p) for p in meta["positions"]),
-        regions=Regions(arrays["labels"], meta["regions_spec"]),
-        **{name: arrays[name] for name in _ARRAY_FIELDS},
-        metrics=meta["metrics"],
-        params=meta["params"],
-        cost=meta["cost"],
-        info=meta["info"],
-        partial=bool(meta["partial"]),
+        positions=tuple(positions),
+        regions=regions,
+        order=order,
+        **{name: arrays[name] for name in _ARRAY_FIELDS if name != "order"},
+        metrics=c.field(meta, "metrics", dict),
+        params=c.field(meta, "params", dict),
+        cost=c.field(meta, "cost", dict),
+        info=c.field(meta, "info", dict),
+        partial=c.field(meta, "partial", bool),
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.results._store import load_result, save_result
+from xattr_lab.results._store import ResultFileError, load_result, save_result
 
 # Scalar statistics stored per (layer, head), in display order.
 STAT_NAMES = (
@@ -150,20 +150,16 @@ class SpectrumReport:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SpectrumReport:
-        """Read a report written by :meth:`save` (checksummed; never executes code)."""
+        """Read a report written by :meth:`save` (checksummed, shapes checked; never executes code).
+
+        Raises:
+            xattr_lab.results._store.ResultFileError: for a missing, truncated, tampered or inconsistent file.
+        """
         _, meta, arrays = load_result(path, "SpectrumReport")
-        stats = {k[5:]: v for k, v in arrays.items() if k.startswith("stat.")}
-        return cls(
-            scheme=meta["scheme"],
-            stats=stats,
-            mean_logits=arrays["mean_logits"],
-            eig_sym=arrays["eig_sym"],
-            eig=arrays["eig_real"] + 1j * arrays["eig_imag"],
-            singular_values=arrays["singular_values"],
-            toeplitz_profile=arrays["toeplitz_profile"],
-            info=meta["info"],
-            **{name: arrays.get(name) for name in _OPTIONAL},
-        )
+        try:
+            return _report_from_store(cls, meta, arrays)
+        except (KeyError, TypeError, ValueError, IndexError) as err:
+            raise ResultFileError(f"path: {path} holds a SpectrumReport that fails its checks: {err}") from None
 
     def __repr__(self) -> str:
         s = self.summary()
@@ -180,3 +176,41 @@ class SpectrumReport:
         except (ImportError, AttributeError):
             return {"text/plain": repr(self)}
         return result_bundle(self)
+
+
+def _report_from_store(
+    cls: type[SpectrumReport], meta: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> SpectrumReport:
+    """Rebuild a report, checking that every array agrees with the (L, H, T) of ``eig_sym``."""
+    from xattr_lab.results import _checks as c
+
+    eig_sym = c.array(arrays, "eig_sym", "f", ndim=3)
+    layers, heads, t = eig_sym.shape
+    expected = {
+        "mean_logits": (layers, heads, t, t),
+        "eig_real": (layers, heads, t),
+        "eig_imag": (layers, heads, t),
+        "singular_values": (layers, heads, t),
+        "toeplitz_profile": (layers, heads, max(2 * t - 1, 0)),
+    }
+    expected.update({f"stat.{name}": (layers, heads) for name in STAT_NAMES})
+    for name, shape in expected.items():
+        c.shape(c.array(arrays, name, "f"), shape, name)
+    optional = {"eig_sym_without": (layers, heads, t), "deposit_drop": (layers, heads)}
+    for name, shape in optional.items():
+        if name in arrays:
+            c.shape(c.array(arrays, name, "f"), shape, name)
+    if "rope_energy" in arrays:
+        energy = c.array(arrays, "rope_energy", "f", ndim=3)
+        c.shape(energy, (layers, heads, energy.shape[2]), "rope_energy")
+    return cls(
+        scheme=c.field(meta, "scheme", str),
+        stats={k[5:]: v for k, v in arrays.items() if k.startswith("stat.")},
+        mean_logits=arrays["mean_logits"],
+        eig_sym=eig_sym,
+        eig=arrays["eig_real"] + 1j * arrays["eig_imag"],
+        singular_values=arrays["singular_values"],
+        toeplitz_profile=arrays["toeplitz_profile"],
+        info=c.field(meta, "info", dict),
+        **{name: arrays.get(name) for name in _OPTIONAL},
+    )

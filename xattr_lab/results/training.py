@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.results._store import load_result, save_result
+from xattr_lab.results._store import ResultFileError, load_result, save_result
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,17 +86,16 @@ class TrainingRun:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> TrainingRun:
-        """Read a run written by :meth:`save` (checksummed; never executes code)."""
+        """Read a run written by :meth:`save` (checksummed, shapes checked; never executes code).
+
+        Raises:
+            xattr_lab.results._store.ResultFileError: for a missing, truncated, tampered or inconsistent file.
+        """
         _, meta, arrays = load_result(path, "TrainingRun")
-        return cls(
-            steps=arrays["steps"],
-            series={k[7:]: v for k, v in arrays.items() if k.startswith("series.")},
-            extras={k[7:]: v for k, v in arrays.items() if k.startswith("extras.")},
-            labels=meta["labels"],
-            events=meta["events"],
-            config=meta["config"],
-            info=meta["info"],
-        )
+        try:
+            return _run_from_store(cls, meta, arrays)
+        except (KeyError, TypeError, ValueError, IndexError) as err:
+            raise ResultFileError(f"path: {path} holds a TrainingRun that fails its checks: {err}") from None
 
     def __repr__(self) -> str:
         last = int(self.steps[-1]) if len(self) else 0
@@ -112,3 +111,28 @@ class TrainingRun:
         except (ImportError, AttributeError):
             return {"text/plain": repr(self)}
         return result_bundle(self)
+
+
+def _run_from_store(cls: type[TrainingRun], meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> TrainingRun:
+    """Rebuild a run, checking that every series has one value per logged step."""
+    from xattr_lab.results import _checks as c
+
+    steps = c.array(arrays, "steps", "iu", ndim=1)
+    series = {k[7:]: v for k, v in arrays.items() if k.startswith("series.")}
+    for name in series:
+        c.shape(c.array(arrays, f"series.{name}", "f"), steps.shape, f"series.{name}")
+    labels = c.field(meta, "labels", dict)
+    if not all(isinstance(v, str) for v in labels.values()):
+        raise ValueError("the entry 'labels' must map names to strings")
+    events = c.field(meta, "events", dict)
+    if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in events.values()):
+        raise ValueError("the entry 'events' must map names to steps (integers) or null")
+    return cls(
+        steps=steps,
+        series=series,
+        extras={k[7:]: v for k, v in arrays.items() if k.startswith("extras.")},
+        labels=labels,
+        events=events,
+        config=c.field(meta, "config", dict),
+        info=c.field(meta, "info", dict),
+    )
