@@ -25,12 +25,43 @@ class Objective(Protocol):
         ...
 
     def structural(self, sets: Sequence[int]) -> np.ndarray:
-        """The part of ``F`` that needs no forward pass (LiMA's diversity), float64 [B]."""
+        """The part of ``F`` that needs no forward pass, weighted as in ``F`` (LiMA: λ_eff · diversity), [B]."""
         ...
 
 
-def _ins_del(scorer: SubsetScorer, sets: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def check_lambdas(lambdas: Sequence[float], names: Sequence[str], method: str) -> tuple[float, ...]:
+    """Validate objective weights: one finite real number per term, not all zero.
+
+    A NaN weight makes every ``F(S)`` NaN, and ``argmax`` of NaN scores returns the first candidate, so
+    the search would silently return the identity order; an all-zero vector does the same with a constant F.
+
+    Raises:
+        TypeError: when ``lambdas`` is not a sequence of real numbers.
+        ValueError: for the wrong length, a NaN or infinite weight, or all weights zero.
+    """
+    if isinstance(lambdas, (str, bytes)) or not hasattr(lambdas, "__len__"):
+        raise TypeError(f"lambdas: expected a sequence of {len(names)} numbers {tuple(names)}, got {lambdas!r}")
+    if len(lambdas) != len(names):
+        raise ValueError(f"lambdas: {method} takes ({', '.join(names)}), got {lambdas!r}")
+    out = []
+    for name, x in zip(names, lambdas):
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+            raise TypeError(f"lambdas: the {name} weight must be a real number, got {x!r}")
+        if not np.isfinite(x):
+            raise ValueError(f"lambdas: the {name} weight must be finite, got {x!r}")
+        out.append(float(x))
+    if not any(out):
+        raise ValueError(f"lambdas: all weights are zero, so F is constant and every order ties; got {lambdas!r}")
+    return tuple(out)
+
+
+def _ins_del(scorer: SubsetScorer, sets: Sequence[int], insertion_variant: int = 0) -> tuple[np.ndarray, np.ndarray]:
     sets = list(sets)
+    if insertion_variant:
+        # The insertion images come from a variant whose first columns are the targets (LiMA's candidates
+        # ride along in the same forward); the deletion images need only the targets.
+        width = len(scorer.positions)
+        return scorer.probs(sets, variant=insertion_variant)[:, :width], scorer.probs([scorer.full ^ s for s in sets])
     probs = scorer.probs(sets + [scorer.full ^ s for s in sets])
     return probs[: len(sets)], probs[len(sets) :]
 
@@ -46,10 +77,8 @@ class EagleObjective:
     """
 
     def __init__(self, scorer: SubsetScorer, lambdas: Sequence[float] = (1.0, 1.0)) -> None:
-        if len(lambdas) != 2:
-            raise ValueError(f"lambdas: EAGLE takes (insight, necessity), got {lambdas!r}")
+        self.lambdas = check_lambdas(lambdas, ("insight", "necessity"), "EAGLE")
         self.scorer = scorer
-        self.lambdas = (float(lambdas[0]), float(lambdas[1]))
 
     def __call__(self, sets: Sequence[int]) -> np.ndarray:
         """``F(S)`` per bitmask."""
@@ -97,10 +126,16 @@ class LimaObjective:
     - effectiveness (diversity) ``Σ_{i∈S} min_{j∈S, j≠i} d(i, j)`` over region embeddings.
 
     Args:
-        scorer: the subset scorer; its ``variants`` are the candidate answers (see ``candidate_index``).
+        scorer: the subset scorer; its ``variants`` carry the candidate answers (see ``candidate_index``).
         embeddings: region embeddings [N, D].
         lambdas: ``(cons, colla, conf, eff)`` in the paper's order; default (20, 5, 0.05, 0.01).
-        candidate_index: for each target position, the scorer variant ids of the other candidates.
+        candidate_index: for each target position, the other candidates, each a scorer variant id ``v``
+            (its probability is column 0 of variant ``v``) or a pair ``(v, columns)`` (the product of those
+            columns of variant ``v``: one column for a token read off a shared forward, several for the
+            pieces of a multi-token candidate scored on its own sequence).
+        insertion_variant: a scorer variant whose first ``T`` columns are the targets at the scorer's
+            positions, used for the insertion images so candidates read there cost no extra forward
+            (0: the scorer's own targets).
     """
 
     def __init__(
@@ -108,24 +143,27 @@ class LimaObjective:
         scorer: SubsetScorer,
         embeddings: np.ndarray,
         lambdas: Sequence[float] = (20.0, 5.0, 0.05, 0.01),
-        candidate_index: Sequence[Sequence[int]] = (),
+        candidate_index: Sequence[Sequence[int | tuple[int, Sequence[int]]]] = (),
+        insertion_variant: int = 0,
     ) -> None:
-        if len(lambdas) != 4:
-            raise ValueError(f"lambdas: LiMA takes (cons, colla, conf, eff), got {lambdas!r}")
+        self.lambdas = check_lambdas(lambdas, ("cons", "colla", "conf", "eff"), "LiMA")
         self.scorer = scorer
-        self.lambdas = tuple(float(x) for x in lambdas)
         self.distance = angular_distances(embeddings)
         if self.distance.shape[0] != scorer.n:
             raise ValueError(f"embeddings: {self.distance.shape[0]} rows for {scorer.n} regions")
-        self.candidate_index = [list(c) for c in candidate_index]
+        self.candidate_index = [
+            [(c, [0]) if isinstance(c, (int, np.integer)) else (int(c[0]), [int(j) for j in c[1]]) for c in row]
+            for row in candidate_index
+        ]
+        self.insertion_variant = int(insertion_variant)
 
     def __call__(self, sets: Sequence[int]) -> np.ndarray:
         """``F(S)`` per bitmask."""
         sets = list(sets)
-        ins, dele = _ins_del(self.scorer, sets)
+        ins, dele = _ins_del(self.scorer, sets, self.insertion_variant)
         cons, colla = ins.mean(-1), 1.0 - dele.mean(-1)
-        lc, lo, lf, le = self.lambdas
-        value = lc * cons + lo * colla + le * self.structural(sets)
+        lc, lo, lf, _ = self.lambdas
+        value = lc * cons + lo * colla + self.structural(sets)
         if lf:
             value = value + lf * self._confidence(sets, ins)
         return value
@@ -137,15 +175,27 @@ class LimaObjective:
             entropy = -(p * np.log(p) + (1 - p) * np.log(1 - p)) / np.log(2.0)
             return (1.0 - entropy).mean(-1)
         per_token = []
-        for t, variants in enumerate(self.candidate_index):
-            q = np.stack([ins[:, t]] + [self.scorer.probs(sets, variant=v)[:, 0] for v in variants], axis=1)
-            q = np.clip(q, eps, None)
+        for t, others in enumerate(self.candidate_index):
+            cols = [ins[:, t]]
+            for variant, columns in others:
+                probs = self.scorer.probs(sets, variant=variant)
+                cols.append(np.prod(probs[:, columns], axis=1))
+            q = np.clip(np.stack(cols, axis=1), eps, None)
             q = q / q.sum(1, keepdims=True)
             per_token.append(1.0 + (q * np.log(q)).sum(1) / np.log(q.shape[1]))
         return np.mean(per_token, axis=0)
 
     def structural(self, sets: Sequence[int]) -> np.ndarray:
-        """Diversity ``Σ_{i∈S} min_{j∈S, j≠i} d(i, j)`` per bitmask (0 for |S| < 2)."""
+        """The forward-free part of ``F``, weighted as in ``F``: ``λ_eff · diversity(S)`` per bitmask.
+
+        The bidirectional search moves this term from ``S⁺ ∪ c`` to ``S⁻ ∪ c`` in its shortlist proxy, so it
+        must carry the same weight as in ``F`` (LiMA's reference weights it by its λ for effectiveness).
+        """
+        weight = self.lambdas[3]
+        return weight * self.diversity(sets) if weight else np.zeros(len(list(sets)))
+
+    def diversity(self, sets: Sequence[int]) -> np.ndarray:
+        """Unweighted diversity ``Σ_{i∈S} min_{j∈S, j≠i} d(i, j)`` per bitmask (0 for |S| < 2)."""
         keep = bits_to_keep(list(sets), self.scorer.n)
         out = np.zeros(len(keep))
         for b, row in enumerate(keep):
