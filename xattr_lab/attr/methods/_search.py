@@ -8,10 +8,11 @@ from xattr_lab.attr.context import MethodContext, MethodOutput
 from xattr_lab.attr.search import SEARCHES, run_search
 
 # parameters each engine accepts, and their defaults (recorded in the Explanation)
+# (``max_forwards`` is the budget guard's limit, taken by every engine: see xattr_lab.attr.search.budget)
 ENGINE_PARAMS: dict[str, dict[str, Any]] = {
-    "greedy": {"early_stop": None},
-    "bidirectional": {"pending": 8, "early_stop": None},
-    "efficient": {"search_scope": 10, "pending": 8, "update_step": 5, "early_stop": None},
+    "greedy": {"early_stop": None, "max_forwards": None},
+    "bidirectional": {"pending": 8, "early_stop": None, "max_forwards": None},
+    "efficient": {"search_scope": 10, "pending": 8, "update_step": 5, "early_stop": None, "max_forwards": None},
 }
 
 
