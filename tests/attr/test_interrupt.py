@@ -212,3 +212,15 @@ def test_compare_ctrl_c_before_any_method_finished_raises(monkeypatch, model):
         assert cmp.partial and cmp.rows[0]["partial"] is False
     finally:
         _REGISTRY.pop("test_interrupt_no_partial", None)
+
+
+def test_explore_shows_a_partial_result_without_caching_it(monkeypatch, model):
+    from xattr_lab.viz.explore import explore
+
+    w = explore(model, model.image, "describe", regions="grid:4", progress=False)
+    ctrl_c = CtrlC(monkeypatch, model, "score", k=2)  # inside EAGLE's search for the clicked token
+    first = w.show(1)
+    assert first.partial and 1 not in w.explanations and "interrupted" in w.status
+    second = w.show(1)  # clicked again: computed afresh, complete, now cached
+    assert not second.partial and w.explanations[1] is second and w.status == ""
+    assert ctrl_c.calls > 3

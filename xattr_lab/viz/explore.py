@@ -62,19 +62,20 @@ class Explorer(XattrWidget):
 
     def show(self, token: int) -> Any:
         """Explain generated token ``token`` (cached) and show it; returns the Explanation."""
-        if token not in self.explanations:
+        result = self.explanations.get(token)
+        if result is None:
             self.status = f"computing token {token}…"
             try:
-                self.explanations[token] = self._explain(
-                    self._model, self._image, self._prompt, tokens=[token], **self._kwargs
-                )
+                result = self._explain(self._model, self._image, self._prompt, tokens=[token], **self._kwargs)
             except Exception as err:  # shown in the widget: the kernel keeps running
                 self.error = f"{type(err).__name__}: {err}"
                 self.status = f"token {token} failed: {self.error}"
                 return None
-        result = self.explanations[token]
+        partial = bool(getattr(result, "partial", False))
+        if not partial:  # an interrupted (partial) result is shown but not cached: a click recomputes it
+            self.explanations[token] = result
         self.payload = explanation_payload(result.to_view_data(), title=repr(result))
-        self.status = ""
+        self.status = f"token {token} interrupted: partial result, click again to recompute" if partial else ""
         return result
 
 
