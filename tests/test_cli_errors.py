@@ -209,3 +209,20 @@ def test_grok_real_sigint_exits_130_with_a_partial_summary(tmp_path):
     import xattr_lab
 
     assert len(xattr_lab.load(tmp_path / "run")) >= 1  # the partial run was saved
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bench", "faithfulness", "--model", "synthetic", "--n", "2", "--regions", "grid:4"],
+        ["bench", "search", "--sizes", "16", "--settings", "naive"],
+    ],
+)
+def test_bench_stops_at_ctrl_c_with_130_instead_of_averaging_a_truncated_run(argv):
+    r = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_EXPLAIN.format(k=3, argv=argv)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, env=ENV,
+    )  # fmt: skip
+    assert r.returncode == 130, r.stderr[-2000:]
+    assert "Traceback" not in r.stderr and "interrupted" in r.stderr
+    assert r.stdout == ""  # no table averaged over a search cut short

@@ -66,6 +66,8 @@ def main(argv: list[str]) -> int:
                 seed=s.seed,
                 **params,
             )
+            if e.partial:  # Ctrl-C: stop the benchmark (exit 130) rather than average a truncated result
+                raise KeyboardInterrupt
             row = {
                 "insertion_auc": e.metrics["insertion_auc"],
                 "deletion_auc": e.metrics["deletion_auc"],

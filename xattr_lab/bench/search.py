@@ -63,6 +63,8 @@ def run_setting(model: Any, gen: Any, regions: Any, positions: Any, setting: str
     scorer = SubsetScorer(model, gen, regions, positions, memoise=memoise)
     start = time.perf_counter()
     result = run_search(engine, EagleObjective(scorer), regions.n, **params)
+    if result.partial:  # Ctrl-C: stop the benchmark (exit 130) rather than record a truncated search
+        raise KeyboardInterrupt
     seconds = time.perf_counter() - start
     search_forwards = scorer.n_forward
     ins, dele, area = perturbation_curves(scorer, result.order)
