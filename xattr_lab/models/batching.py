@@ -6,15 +6,31 @@ from collections.abc import Callable
 
 import torch
 
+# How out-of-memory reads in RuntimeErrors: CUDA/MPS ("out of memory"), torch's CPU allocator
+# ("DefaultCPUAllocator: not enough memory: you tried to allocate ..."), and ENOMEM from the C library.
+_OOM_TEXT = ("out of memory", "not enough memory", "can't allocate memory", "cannot allocate memory")
+
 
 def is_oom(err: BaseException) -> bool:
-    """True for CUDA/MPS/CPU out-of-memory errors."""
-    if isinstance(err, torch.cuda.OutOfMemoryError):
+    """True for out-of-memory errors of an accelerator (CUDA/MPS) or of the host (CPU).
+
+    Host memory running out shows up as ``MemoryError`` (numpy, Python) or as a RuntimeError from torch's
+    CPU allocator; both count, so the back-off that protects the GPU protects the machine too.
+    """
+    if isinstance(err, (torch.cuda.OutOfMemoryError, MemoryError)):
         return True
     text = str(err).lower()
-    return isinstance(err, (RuntimeError, MemoryError)) and (
-        "out of memory" in text or "can't allocate memory" in text or isinstance(err, MemoryError)
-    )
+    return isinstance(err, RuntimeError) and any(t in text for t in _OOM_TEXT)
+
+
+def batch_for_budget(item_bytes: int, budget: int, cap: int) -> int:
+    """The largest batch of items of ``item_bytes`` each that fits ``budget`` bytes, between 1 and ``cap``.
+
+    One item is always allowed, so an image larger than the budget is still scored (one at a time).
+    """
+    if cap < 1:
+        raise ValueError(f"cap: expected a positive int, got {cap}")
+    return max(1, min(cap, budget // max(1, int(item_bytes))))
 
 
 class AutoBatch:

@@ -100,12 +100,18 @@ def baseline_key(baseline: Any) -> Any:
 
 
 def mask_images(image: np.ndarray, masks: torch.Tensor, baseline: np.ndarray) -> np.ndarray:
-    """Composite ``masks * image + (1 - masks) * baseline`` in pixel space: uint8 [B, H, W, 3]."""
+    """Composite ``masks * image + (1 - masks) * baseline`` in pixel space: uint8 [B, H, W, 3].
+
+    One image at a time into the uint8 result, so the float temporaries stay the size of one image
+    (12 bytes a pixel) instead of the batch's; the arithmetic, hence every pixel, is unchanged.
+    """
     img = torch.from_numpy(image.astype(np.float32))  # a copy: inputs may be read-only
     base = torch.from_numpy(np.ascontiguousarray(baseline)).float()
-    m = masks[..., None]
-    out = m * img + (1 - m) * base
-    return out.round_().clamp_(0, 255).to(torch.uint8).numpy()
+    out = np.empty((masks.shape[0], *image.shape[:2], 3), dtype=np.uint8)
+    for i in range(masks.shape[0]):
+        m = masks[i, ..., None]
+        out[i] = (m * img + (1 - m) * base).round_().clamp_(0, 255).to(torch.uint8).numpy()
+    return out
 
 
 def _get(obj: Any, key: str) -> Any:

@@ -3,7 +3,12 @@
 Every search engine and every metric asks one question: what are the target-token probabilities when only
 the regions in a subset are kept? A subset is an ``int`` bitmask over the regions (bit ``i`` = region ``i``
 kept), which makes it hashable and cheap to combine. All subsets a caller asks for at once go to the model
-together (in chunks of ``batch_size``), and each answer is cached, so a subset is never scored twice.
+together (in chunks), and each answer is cached, so a subset is never scored twice.
+
+Memory is bounded by design: the masks of a request are built one chunk at a time, at most one model
+batch and at most ``memory_budget`` bytes of estimated host memory, so peak memory does not grow with the
+number of subsets and stays linear in one chunk however large the image. An out-of-memory error (CUDA,
+or the host's ``MemoryError`` / "not enough memory") halves the chunk and retries; the smaller size sticks.
 """
 
 from __future__ import annotations
@@ -13,9 +18,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from xattr_lab.models.batching import batch_for_budget, is_oom
+
 if TYPE_CHECKING:
     from xattr_lab.inputs.regions import Regions
     from xattr_lab.models.protocol import Generation, ScoringModel
+
+
+#: Estimated host bytes per image pixel of one masked image while it is scored: the float32 mask (4), its
+#: composited uint8 copy and the PIL image handed to the processor (3 + 3), and room for the processor's
+#: float intermediates. Deliberately high: overestimating costs a few more calls, underestimating swaps.
+BYTES_PER_PIXEL = 24
+#: Default host-memory budget of one chunk of masked images (512 MiB).
+DEFAULT_MEMORY_BUDGET = 512 * 2**20
+#: Most subsets per chunk when neither the caller nor the model names a batch size.
+MAX_CHUNK = 256
 
 
 def bits_to_keep(sets: Sequence[int], n: int) -> np.ndarray:
@@ -43,9 +60,13 @@ class SubsetScorer:
         regions: the regions subsets refer to.
         positions: target token positions (indices into ``gen.generated_tokens``).
         baseline: what removed pixels become (passed to ``model.score``).
-        batch_size: most images per ``score`` call; None sends each request in one call (up to 256).
+        batch_size: most images per ``score`` call; None uses the model's own batch size (its
+            ``batch_size`` attribute, else 256). Either way a chunk is also capped by ``memory_budget``.
         variants: extra generations scored on the same masks (e.g. candidate answers for LiMA's confidence
             term); each is a ``(generation, positions)`` pair.
+        memoise: cache every scored subset (off: only duplicates inside one request are shared).
+        memory_budget: estimated host bytes one chunk of masked images may take (``BYTES_PER_PIXEL`` per
+            pixel each); default 512 MiB. At 224² this allows all 256 subsets of a chunk, at 2048² five.
 
     Cost is counted in images scored (``n_forward``: one forward pass each, the papers' unit) and in
     ``model.score`` calls (``n_calls``).
@@ -61,21 +82,28 @@ class SubsetScorer:
         batch_size: int | None = None,
         variants: Sequence[tuple[Generation, Sequence[int]]] = (),
         memoise: bool = True,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
     ) -> None:
-        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        ):
             raise ValueError(f"batch_size: expected a positive int or None, got {batch_size!r}")
+        if isinstance(memory_budget, bool) or not isinstance(memory_budget, int) or memory_budget < 1:
+            raise ValueError(f"memory_budget: expected a positive number of bytes, got {memory_budget!r}")
         self.model = model
         self.gen = gen
         self.regions = regions
         self.positions = [int(p) for p in positions]
         self.baseline = baseline
-        self.batch_size = batch_size or 256
+        self.batch_size = batch_size
+        self.memory_budget = memory_budget
         self.variants = [(g, [int(p) for p in ps]) for g, ps in variants]
         self.memoise = memoise
         self.n = regions.n
         self.full = (1 << self.n) - 1
         self._counts = [0, 0]  # images scored, score calls; shared with scorers made by with_variants
         self._cache: list[dict[int, np.ndarray]] = [{} for _ in range(1 + len(self.variants))]
+        self._backoff: int | None = None  # chunk size after an out-of-memory error
 
     @property
     def n_forward(self) -> int:
@@ -98,6 +126,7 @@ class SubsetScorer:
             self.batch_size,
             variants,
             self.memoise,
+            self.memory_budget,
         )
         other._counts = self._counts
         other._cache[0] = self._cache[0]
@@ -127,15 +156,46 @@ class SubsetScorer:
         """Whether subset ``s`` has been scored."""
         return s in self._cache[variant]
 
+    @property
+    def chunk_size(self) -> int:
+        """Subsets whose masks are built and scored at once: batch size and memory budget both respected."""
+        cap = self.batch_size
+        if cap is None:
+            model_batch = getattr(self.model, "batch_size", None)
+            ok = isinstance(model_batch, int) and not isinstance(model_batch, bool) and model_batch > 0
+            cap = min(model_batch, MAX_CHUNK) if ok else MAX_CHUNK
+        h, w = self.regions.shape
+        size = batch_for_budget(h * w * BYTES_PER_PIXEL, self.memory_budget, cap)
+        return min(size, self._backoff) if self._backoff else size
+
+    def _masks(self, chunk: list[int]) -> Any:
+        """Float32 masks [B, H, W] of a chunk, gathered straight from the label map (no bool copy)."""
+        import torch
+
+        keep = bits_to_keep(chunk, self.n).astype(np.float32)
+        return torch.from_numpy(np.take(keep, self.regions.labels, axis=1))
+
     def _score(self, sets: list[int], variant: int) -> None:
         import torch
 
         gen, positions = (self.gen, self.positions) if variant == 0 else self.variants[variant - 1]
         cache = self._cache[variant]
-        for start in range(0, len(sets), self.batch_size):
-            chunk = sets[start : start + self.batch_size]
-            masks = torch.from_numpy(self.regions.masks(bits_to_keep(chunk, self.n)).astype(np.float32))
-            out: Any = self.model.score(gen, masks, positions=positions, baseline=self.baseline)
+        start = 0
+        while start < len(sets):
+            chunk = sets[start : start + self.chunk_size]
+            masks = out = None
+            try:
+                masks = self._masks(chunk)
+                out: Any = self.model.score(gen, masks, positions=positions, baseline=self.baseline)
+            except (MemoryError, RuntimeError) as err:
+                if not is_oom(err) or len(chunk) == 1:
+                    raise
+                masks = out = None  # free the failed chunk before building the smaller one
+                self._backoff = max(1, len(chunk) // 2)
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+                continue
+            del masks
             probs = out.detach().to(torch.float64).cpu().numpy() if hasattr(out, "detach") else np.asarray(out)
             if probs.shape != (len(chunk), len(positions)):
                 raise ValueError(
@@ -145,3 +205,4 @@ class SubsetScorer:
             self._counts[1] += 1
             for s, row in zip(chunk, probs):
                 cache[s] = row
+            start += len(chunk)
