@@ -224,3 +224,12 @@ def test_explore_shows_a_partial_result_without_caching_it(monkeypatch, model):
     second = w.show(1)  # clicked again: computed afresh, complete, now cached
     assert not second.partial and w.explanations[1] is second and w.status == ""
     assert ctrl_c.calls > 3
+
+
+def test_a_refit_never_scores_after_ctrl_c_even_if_the_cache_lacks_a_coalition(monkeypatch, model):
+    from xattr_lab.attr.methods import _captum
+
+    monkeypatch.setattr(_captum.RegionForward, "scored_prefix", lambda self: 40)  # claims more than was scored
+    ctrl_c = CtrlC(monkeypatch, model, "score", k=1)
+    e = explain(model, "kernel_shap", n_samples=64, batch_size=8)
+    assert e.partial and np.isnan(e.region_scores).all() and ctrl_c.calls == 2

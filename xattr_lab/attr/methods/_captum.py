@@ -203,9 +203,12 @@ def sampled_partial(
     stats = {"n_samples_scored": k}
     if k < 2:
         return unscored_output(ctx, params, stats)
-    with seeded(ctx.seed):
-        attr = run(RegionForward(ctx, cached_only=True), k)
-    if not np.isfinite(attr.detach().double().cpu().numpy()).all():  # a coalition not in the cache: give up
+    try:
+        with seeded(ctx.seed):
+            attr = run(RegionForward(ctx, cached_only=True), k)
+    except ValueError:  # a coalition missing from the cache gives NaN, which the surrogate's fit refuses
+        return unscored_output(ctx, params, stats)
+    if not np.isfinite(attr.detach().double().cpu().numpy()).all():  # the same, where the fit let NaN through
         return unscored_output(ctx, params, stats)
     return region_output(ctx, attr, params, partial=k < n_samples, stats=stats)
 
