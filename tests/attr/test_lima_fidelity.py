@@ -199,18 +199,29 @@ def test_bad_lambdas_are_refused_at_the_api():
 
 
 def test_multi_token_candidates_get_their_own_sequence():
+    from xattr_lab.attr.context import MethodContext
+    from xattr_lab.attr.methods.lima import lima
+    from xattr_lab.inputs import make_regions
+    from xattr_lab.scoring.subsets import SubsetScorer, bits_to_keep
+
     model = SyntheticModel(size=32, boxes=((2, 2, 12, 12), (18, 4, 30, 14), (6, 18, 16, 30)))
-    e = xattr_lab.explain(
-        model,
-        model.image,
-        "d",
-        method="lima",
-        tokens=[0],
-        regions="grid:2",
-        candidates=["blue", "green and"],
-        progress=False,
-    )
-    assert sorted(e.order.tolist()) == [0, 1, 2, 3] and np.isfinite(e.objective).all()
+    gen = model.generate()
+    regions = make_regions("grid:2", gen.image)
+    scorer = SubsetScorer(model, gen, regions, [0])
+    ctx = MethodContext(model, gen, regions, [0], scorer, "greedy", 0, None, "black")
+    # F = confidence alone, over {target "red", "blue", "green and"}
+    out = lima(ctx, lambdas=(0.0, 0.0, 1.0, 0.0), candidates=["blue", "green and"])
+    assert sorted(out.order.tolist()) == [0, 1, 2, 3]
+    s = 0b0101
+    masks = regions.masks(bits_to_keep([s], regions.n)).astype(np.float32)
+    ids = [int(i) for i in model.with_target(gen, "green and").generated_ids]
+    p = [
+        float(model.score(gen, masks, [0])[0, 0]),
+        float(model.score(model.with_target(gen, "blue"), masks, [0])[0, 0]),
+        float(model.score(model.with_target(gen, ids), masks, [0, 1])[0].prod()),  # its pieces' product
+    ]
+    q = np.array(p) / sum(p)
+    np.testing.assert_allclose(out.objective([s]), [1 + (q * np.log(q)).sum() / np.log(3)], rtol=1e-6)
 
 
 def _toy_ready() -> bool:
