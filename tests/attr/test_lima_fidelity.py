@@ -272,3 +272,11 @@ def test_single_token_candidates_share_the_targets_forward():
     lima(MethodContext(model, gen, regions, [0], plain, "bidirectional", 0, None, "black"))
     assert runs["shared"][2] == plain.n_forward
     assert runs["own"][2] > 2 * runs["shared"][2]
+
+
+def test_candidates_that_are_only_the_target_are_refused():
+    model = SyntheticModel(size=16, boxes=((2, 2, 8, 8),), about=(0,), words=("red",))
+    with pytest.raises(ValueError, match="candidates"):
+        xattr_lab.explain(model, model.image, "d", method="lima", regions="grid:2", candidates=["red"], progress=False)
+    with pytest.raises(TypeError, match="candidates"):
+        xattr_lab.explain(model, model.image, "d", method="lima", regions="grid:2", candidates="red", progress=False)

@@ -180,6 +180,9 @@ class LimaObjective:
             for variant, columns in others:
                 probs = self.scorer.probs(sets, variant=variant)
                 cols.append(np.prod(probs[:, columns], axis=1))
+            if len(cols) == 1:  # no other candidate here: a one-point distribution has no entropy
+                per_token.append(np.ones(len(sets)))
+                continue
             q = np.clip(np.stack(cols, axis=1), eps, None)
             q = q / q.sum(1, keepdims=True)
             per_token.append(1.0 + (q * np.log(q)).sum(1) / np.log(q.shape[1]))

@@ -140,6 +140,8 @@ def lima(
     insertion_variant = 0
     if candidates:
         variants, index, shared = _candidate_plan(ctx, _candidate_ids(ctx, candidates))
+        if not any(index):
+            raise ValueError(f"candidates: {list(candidates)!r} holds no answer other than the explained tokens")
         scorer = scorer.with_variants(variants)
         if shared is not None:
             scorer.model = _TokenReader(ctx.model, *shared)
