@@ -28,6 +28,7 @@ def _usage() -> str:
     lines = ["usage: xattr-lab COMMAND [ARGS]", "", "commands:"]
     lines += [f"  {name:<14}{help_}" for name, (_, help_) in _COMMANDS.items()]
     lines.append(f"  {'bench NAME':<14}run a benchmark and print JSON; NAME in {', '.join(_BENCHES)}")
+    lines += ["", "exit status: 0 done, 2 a usage error (XATTR_LAB_TRACEBACK=1 shows its traceback), 130 Ctrl-C"]
     return "\n".join(lines)
 
 
