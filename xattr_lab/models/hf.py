@@ -42,6 +42,10 @@ class HFScoringModel(GenerateMixin, WhiteBoxMixin):
         n_forward: forward passes made so far.
         name: the model name.
         capabilities: ``{"scores", "text", "gradients", "hidden_states"}``.
+
+    Thread safety: one model may serve several threads. Forwards run one at a time under :attr:`lock` (the
+    white-box hooks sit on shared modules, and some models keep per-forward state on them); preparing
+    inputs and bookkeeping take the same lock.
     """
 
     capabilities: frozenset[str] = frozenset({"scores", "text", "gradients", "hidden_states"})
@@ -75,6 +79,15 @@ class HFScoringModel(GenerateMixin, WhiteBoxMixin):
 
     def __repr__(self) -> str:
         return f"HFScoringModel({self.name!r}, device={self.device.type}, n_forward={self.n_forward})"
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The model's re-entrant lock: every forward, processor call and white-box hook of the adapter holds it.
+
+        Code that installs its own hooks on ``model`` (Captum's layer methods) holds it from installation to
+        removal, so that forwards of other threads neither pass through those hooks nor race them.
+        """
+        return self._lock
 
     @property
     def batch_size(self) -> int:

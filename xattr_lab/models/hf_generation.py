@@ -32,7 +32,7 @@ class GenerateMixin(InputsMixin):
         if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
             raise ValueError(f"max_new_tokens: expected a positive int, got {max_new_tokens!r}")
         prep = self._prepare(image, prompt)
-        with torch.no_grad():
+        with self._lock, torch.no_grad():  # one forward at a time per model (see ScoringMixin._forward_probs)
             out = self.model.generate(
                 **prep.enc,
                 max_new_tokens=max_new_tokens,
@@ -41,7 +41,7 @@ class GenerateMixin(InputsMixin):
                 # a generated image placeholder could not be fed back for teacher forcing
                 suppress_tokens=[self.image_token_id],
             )
-        self.n_forward += 1  # one prefill; the decoding steps are cheap incremental passes
+            self.n_forward += 1  # one prefill; the decoding steps are cheap incremental passes
         input_ids = prep.enc["input_ids"][0].detach().cpu()
         new = out[0, input_ids.shape[0] :].detach().cpu().tolist()
         ids = []

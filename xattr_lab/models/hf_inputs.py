@@ -94,26 +94,28 @@ class InputsMixin(HFBase):
     def _process(
         self, images: Sequence[np.ndarray], texts: Sequence[str], padding: bool = False
     ) -> dict[str, torch.Tensor]:
-        # nested [[image], ...]: one image per sample, the layout every multimodal processor accepts
-        enc = self.processor(
-            images=[[to_pil(im)] for im in images], text=list(texts), return_tensors="pt", padding=padding
-        )
+        pil = [[to_pil(im)] for im in images]
+        # nested [[image], ...]: one image per sample, the layout every multimodal processor accepts; locked
+        # because a fast tokenizer's padding state is shared ("Already borrowed" from two threads)
+        with self._lock:
+            enc = self.processor(images=pil, text=list(texts), return_tensors="pt", padding=padding)
         return {k: v.to(self.device) for k, v in enc.items() if isinstance(v, torch.Tensor)}
 
     def _prepare(self, image: np.ndarray, prompt: str) -> _Prepared:
         key = hashlib.sha1(image.tobytes() + str(image.shape).encode() + prompt.encode()).hexdigest()
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        text = self.chat_text(prompt)
-        enc = self._process([image], [text])
-        prep = _Prepared(image=image, text=text, enc=enc)
-        if self.pixel_space:
-            prep.masker = self._pixel_space_masker(prep)
-        self._cache[key] = prep
-        while len(self._cache) > 8:
-            self._cache.popitem(last=False)
-        return prep
+        with self._lock:  # the cache is shared by threads: look up, fill and evict in one step
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            text = self.chat_text(prompt)
+            enc = self._process([image], [text])
+            prep = _Prepared(image=image, text=text, enc=enc)
+            if self.pixel_space:
+                prep.masker = self._pixel_space_masker(prep)
+            self._cache[key] = prep
+            while len(self._cache) > 8:
+                self._cache.popitem(last=False)
+            return prep
 
     def _pixel_space_masker(self, prep: _Prepared) -> PixelSpaceMasker | None:
         pixels = prep.enc.get("pixel_values")

@@ -47,12 +47,15 @@ class ScoringMixin(InputsMixin):
         self, inputs: dict[str, torch.Tensor], keep: torch.Tensor, targets: torch.Tensor
     ) -> torch.Tensor:
         """Probabilities of ``targets`` [B, K] read at positions ``keep`` [B, K] (logits at t - 1)."""
-        self.n_forward += 1
-        if self._logits_to_keep:
-            logits = self.model(**inputs, logits_to_keep=keep, use_cache=False).logits
-        else:
-            logits = self.model(**inputs, use_cache=False).logits
-            logits = torch.take_along_dim(logits, keep[..., None], dim=1)
+        # one forward at a time per model: a white-box hook of another thread must never see this forward,
+        # and some models keep per-forward state on the module (Qwen2-VL's rope_deltas)
+        with self._lock:
+            self.n_forward += 1
+            if self._logits_to_keep:
+                logits = self.model(**inputs, logits_to_keep=keep, use_cache=False).logits
+            else:
+                logits = self.model(**inputs, use_cache=False).logits
+                logits = torch.take_along_dim(logits, keep[..., None], dim=1)
         logp = torch.log_softmax(logits.float(), dim=-1)
         return logp.gather(-1, targets[..., None]).squeeze(-1).exp()
 

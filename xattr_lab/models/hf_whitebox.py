@@ -5,6 +5,7 @@ Gradient methods differentiate ``pixel_forward`` or ``score_features``; TAM-styl
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -69,14 +70,20 @@ class WhiteBoxMixin(ScoringMixin):
 
     @contextmanager
     def _capture_embeds(self, replace: torch.Tensor | None = None) -> Iterator[dict[str, torch.Tensor]]:
-        """Capture (or replace at image positions) the language model's ``inputs_embeds``."""
+        """Capture (or replace at image positions) the language model's ``inputs_embeds``.
+
+        The hook lives on the shared decoder module, so it acts only on forwards of the thread that installed
+        it, and callers hold ``self._lock`` from installation to removal: a forward of another thread (which
+        takes the same lock) can neither pass through it nor race its (un)registration.
+        """
         lm = self.language_model
         store: dict[str, torch.Tensor] = {}
+        owner = threading.get_ident()
 
-        def hook(module: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        def hook(module: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict] | None:
             embeds = kwargs.get("inputs_embeds")
-            if embeds is None:
-                return args, kwargs
+            if embeds is None or threading.get_ident() != owner:
+                return None  # not this call's forward: leave it untouched
             if replace is not None:
                 where = store["image_positions"]
                 embeds = embeds.clone()
@@ -107,9 +114,9 @@ class WhiteBoxMixin(ScoringMixin):
         """
         prep, inputs = self._full_inputs(gen)
         where = (inputs["input_ids"][0] == self.image_token_id).nonzero().flatten()
-        with self._capture_embeds() as store, torch.no_grad():
+        with self._lock, self._capture_embeds() as store, torch.no_grad():
             self.model(**inputs, logits_to_keep=1, use_cache=False)
-        self.n_forward += 1
+            self.n_forward += 1
         return store["inputs_embeds"][0, where].detach().clone()
 
     def score_features(
@@ -130,16 +137,18 @@ class WhiteBoxMixin(ScoringMixin):
         n_in = gen.input_ids.shape[0]
         keep = torch.tensor([n_in + p - 1 for p in pos], device=self.device).expand(b, -1)
         targets = gen.generated_ids[pos].to(self.device).expand(b, -1)
-        with self._capture_embeds(replace=features.to(self.device)) as store:
+        # hook installation, forward and removal in one critical section (issue: a hook on the shared
+        # decoder replaced the features of another thread's forward)
+        with self._lock, self._capture_embeds(replace=features.to(self.device)) as store:
             store["image_positions"] = where
             return self._forward_probs(inputs, keep, targets)
 
     def hidden_states(self, gen: Generation) -> tuple[torch.Tensor, ...]:
         """Hidden states of the decoder over the teacher-forced sequence: [L, D] per layer, embeddings first."""
         _, inputs = self._full_inputs(gen)
-        with torch.no_grad():
+        with self._lock, torch.no_grad():
             out = self.model(**inputs, output_hidden_states=True, logits_to_keep=1, use_cache=False)
-        self.n_forward += 1
+            self.n_forward += 1
         return tuple(h[0].detach() for h in out.hidden_states)
 
     def image_hidden_states(self, gen: Generation, layer: int = -1) -> torch.Tensor:
