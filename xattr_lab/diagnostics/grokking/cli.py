@@ -100,9 +100,12 @@ def summarise(run) -> dict:
 @contextmanager
 def _noting_interrupts() -> Iterator[list[bool]]:
     """Note a Ctrl-C (then raise KeyboardInterrupt as usual): the trainer keeps the run, the CLI must know."""
+    import threading
+
     seen: list[bool] = []
-    if sys.platform == "win32" or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield seen  # someone else handles SIGINT (or not the main thread's default): leave it alone
+    own = threading.current_thread() is threading.main_thread()
+    if not own or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield seen  # not the main thread, or someone else handles SIGINT: leave it alone
         return
 
     def handler(signum: int, frame: object) -> None:
