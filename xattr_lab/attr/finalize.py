@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from xattr_lab.attr.context import MethodContext, MethodOutput
-from xattr_lab.attr.mapping import order_from_scores, scores_from_gains, scores_from_rank
+from xattr_lab.attr.mapping import DEFAULT_MAP_STYLE, order_from_scores, scores_from_gains, scores_from_rank
 from xattr_lab.metrics.curves import perturbation_curves, prefix_sets
 from xattr_lab.metrics.faithfulness import curve_metrics
 from xattr_lab.metrics.reliance import vision_reliance
@@ -97,7 +97,11 @@ def build_explanation(
     if values is None:
         values = np.full(len(order) + 1, np.nan)
     if scores is None:
-        scores = scores_from_gains(order, values) if out.objective is not None else scores_from_rank(order)
+        if out.objective is not None:
+            # A search method's map: the gains along its order (``map_style`` recorded in its params).
+            scores = scores_from_gains(order, values, out.params.get("map_style", DEFAULT_MAP_STYLE))
+        else:
+            scores = scores_from_rank(order)
     if pixel_map is None:
         pixel_map = ctx.regions.to_pixels(scores)
     metrics = curve_metrics(ins, dele, area)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from xattr_lab.attr.context import MethodContext, MethodOutput
+from xattr_lab.attr.mapping import DEFAULT_MAP_STYLE, check_map_style
 from xattr_lab.attr.methods._search import search_output, split_engine_params
 from xattr_lab.attr.objectives import LimaObjective, check_lambdas, region_descriptors
 from xattr_lab.models.protocol import Generation
@@ -116,6 +117,7 @@ def lima(
     lambdas: Sequence[float] = (20.0, 5.0, 0.05, 0.01),
     candidates: Sequence[str | int] | None = None,
     embeddings: np.ndarray | None = None,
+    map_style: str = DEFAULT_MAP_STYLE,
     **params: Any,
 ) -> MethodOutput:
     """LiMA: four-term submodular subset selection (bidirectional search by default in ``explain``).
@@ -126,6 +128,7 @@ def lima(
         candidates: the candidate answers of the confidence term (token strings, possibly of several
             tokens, or token ids).
         embeddings: region embeddings [N, D] for the diversity term.
+        map_style: ``"contribution"`` (default) or ``"reference"``: see :mod:`xattr_lab.attr.mapping`.
         **params: search-engine parameters.
 
     Returns:
@@ -135,6 +138,7 @@ def lima(
     if rest:
         raise ValueError(f"{sorted(rest)[0]}: not a parameter of method 'lima'")
     lambdas = check_lambdas(lambdas, ("cons", "colla", "conf", "eff"), "LiMA")  # before any candidate work
+    map_style = check_map_style(map_style)
     scorer = ctx.scorer
     index: list[list[tuple[int, list[int]]]] = []
     insertion_variant = 0
@@ -152,7 +156,7 @@ def lima(
         ctx,
         objective,
         engine,
-        {"lambdas": list(objective.lambdas), "candidates": [str(c) for c in candidates or []]},
+        {"lambdas": list(objective.lambdas), "candidates": [str(c) for c in candidates or []], "map_style": map_style},
     )
     return out
 
