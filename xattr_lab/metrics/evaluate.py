@@ -1,7 +1,15 @@
 """``xattr_lab.evaluate``: score any explanation's map through the same perturbation path.
 
-Map → region order (regions by the mean of the map inside them) → insertion and deletion curves → metrics.
-Methods that rank by search and methods that only return a heat map are thus measured alike.
+Map → region order → insertion and deletion curves → metrics. Methods that rank by search and methods that
+only return a heat map are thus measured alike.
+
+One order, one precision: the order comes from the explanation's float64 ``region_scores`` (the numbers
+``explain`` ranked by), not from the float32 pixel map pooled again, whose rounding turns near-ties into
+ties (on a FeatureAblation map 13 of 63 positions used to differ). Regions are ranked by descending score
+(NaN last); equal scores keep the explanation's own order, which for a map method is
+:func:`~xattr_lab.scoring.orders.order_from_scores` (lower region index first) and for a search method its
+search order. So ``evaluate`` ranks exactly as ``explain`` did. Only an explanation without usable region
+scores falls back to pooling its pixel map.
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ def evaluate(
 
     Args:
         model: the model the explanation is about.
-        explanation: any Explanation (its ``pixel_map`` is what gets measured).
+        explanation: any Explanation (its ``region_scores`` give the order, see :func:`evaluation_order`;
+            its ``pixel_map`` plays the pointing game).
         mask: ground-truth mask [H, W] of the named object, for the pointing game.
         box: ground-truth box ``(x0, y0, x1, y1)``, for the pointing game.
         batch_size: most images per model call.
@@ -40,7 +49,6 @@ def evaluate(
     from xattr_lab.metrics.curves import perturbation_curves
     from xattr_lab.metrics.faithfulness import curve_metrics
     from xattr_lab.metrics.localisation import pointing_game
-    from xattr_lab.scoring.orders import order_from_scores
     from xattr_lab.scoring.subsets import SubsetScorer
 
     if not callable(getattr(model, "score", None)):
@@ -50,7 +58,7 @@ def evaluate(
     regions = explanation.regions
     baseline: Any = explanation.info.get("baseline", "black") or "black"
     scorer = SubsetScorer(model, explanation.generation, regions, explanation.positions, baseline, batch_size)
-    order = order_from_scores(regions.pool(explanation.pixel_map))
+    order = evaluation_order(explanation)
     ins, dele, area = perturbation_curves(scorer, order)
     out = curve_metrics(ins, dele, area)
     out["n_forward"] = float(scorer.n_forward)
@@ -61,4 +69,29 @@ def evaluate(
     return out
 
 
-__all__ = ["evaluate"]
+def evaluation_order(explanation: Explanation) -> np.ndarray:
+    """The region order ``evaluate`` measures: by region score, ties in the explanation's own order.
+
+    Args:
+        explanation: an Explanation (``region_scores`` [N] and ``order`` [N]; else its ``pixel_map``).
+
+    Returns:
+        int64 [N] region indices, best first.
+    """
+    from xattr_lab.scoring.orders import order_from_scores
+
+    n = explanation.regions.n
+    scores = np.asarray(getattr(explanation, "region_scores", None), dtype=np.float64)
+    if scores.shape != (n,):
+        # No region scores to rank by: the map, pooled per region (float32 precision).
+        return order_from_scores(explanation.regions.pool(explanation.pixel_map))
+    given = np.asarray(getattr(explanation, "order", ()))
+    if given.shape != (n,) or sorted(given.tolist()) != list(range(n)):
+        return order_from_scores(scores)
+    given = given.astype(np.int64)
+    # A stable sort of the explanation's order by descending score: ties keep that order.
+    key = -np.where(np.isnan(scores), -np.inf, scores)[given]
+    return given[np.argsort(key, kind="stable")]
+
+
+__all__ = ["evaluate", "evaluation_order"]
