@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from xattr_lab.models.batching import AutoBatch
+from xattr_lab.models.checks import check_batch_size, check_generation, check_text
 from xattr_lab.models.images import as_rgb_array
 from xattr_lab.models.masking import baseline_image, check_masks
 from xattr_lab.models.positions import check_positions
@@ -54,7 +55,7 @@ class ClassifierScoringModel:
         self.preprocess = preprocess or (lambda x: x)
         self.name = name
         self.n_forward = 0
-        self._batch = AutoBatch(batch_size)
+        self._batch = AutoBatch(check_batch_size(batch_size, allow_none=False))
         params = list(module.parameters()) if hasattr(module, "parameters") else []
         self.device = params[0].device if params else torch.device("cpu")
 
@@ -76,6 +77,7 @@ class ClassifierScoringModel:
         return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
 
     def _positions(self, gen: Generation, positions: Sequence[int] | None) -> list[int]:
+        check_generation(gen)
         return check_positions(positions, gen.n_generated, "classes")
 
     def _gen(self, image: np.ndarray, prompt: str, ids: list[int], is_target: bool) -> Generation:
@@ -95,7 +97,9 @@ class ClassifierScoringModel:
     def generate(self, image: Any, prompt: str = "", max_new_tokens: int = 1) -> Generation:
         """The top-``max_new_tokens`` classes of ``image`` (``prompt`` is ignored by classifiers)."""
         image = as_rgb_array(image, "image")
-        if not isinstance(max_new_tokens, int) or not 1 <= max_new_tokens <= len(self.class_names):
+        check_text(prompt, "prompt", allow_empty=True)
+        n = len(self.class_names)
+        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or not 1 <= max_new_tokens <= n:
             raise ValueError(f"max_new_tokens: expected 1..{len(self.class_names)}, got {max_new_tokens!r}")
         gen = self._gen(image, prompt, [0], is_target=False)
         with torch.no_grad():
@@ -107,6 +111,7 @@ class ClassifierScoringModel:
 
     def with_target(self, gen: Generation, target: str | list[int]) -> Generation:
         """``gen`` with its classes replaced by ``target`` (a class name, or class indices)."""
+        check_generation(gen)
         if isinstance(target, str):
             if target not in self.class_names:
                 raise ValueError(f"target: unknown class {target!r}")
@@ -125,8 +130,6 @@ class ClassifierScoringModel:
         baseline: str | float = "black",
     ) -> torch.Tensor:
         """Probabilities [B, K] of ``gen``'s classes for each mask [B, H, W] (1 keeps a pixel)."""
-        if not isinstance(gen, Generation):
-            raise TypeError(f"gen: expected a Generation, got {type(gen).__name__}")
         pos = self._positions(gen, positions)
         masks = check_masks(masks, *gen.image.shape[:2])
         img = self._pixels(gen.image[None])

@@ -20,6 +20,7 @@ from collections import OrderedDict
 from typing import Any
 
 from xattr_lab.models.batching import AutoBatch
+from xattr_lab.models.checks import check_batch_size
 from xattr_lab.models.hf_generation import GenerateMixin
 from xattr_lab.models.hf_inputs import PIXEL_SPACE_TOLERANCE, TEXT_KEYS, _Prepared, find_image_token_id
 from xattr_lab.models.hf_whitebox import WhiteBoxMixin
@@ -58,6 +59,9 @@ class HFScoringModel(GenerateMixin, WhiteBoxMixin):
         batch_size: int | None = None,
         pixel_space: bool = True,
     ) -> None:
+        batch_size = check_batch_size(batch_size)
+        if not isinstance(pixel_space, bool):
+            raise TypeError(f"pixel_space: expected True or False, got {pixel_space!r}")
         self.model = model.eval()
         self.processor = processor
         self.tokenizer = getattr(processor, "tokenizer", processor)
@@ -96,4 +100,4 @@ class HFScoringModel(GenerateMixin, WhiteBoxMixin):
 
     @batch_size.setter
     def batch_size(self, value: int) -> None:
-        self._batch = AutoBatch(int(value))
+        self._batch = AutoBatch(check_batch_size(value, allow_none=False))

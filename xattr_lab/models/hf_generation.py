@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from typing import Any
 
 import numpy as np
 import torch
 
+from xattr_lab.models.checks import check_generation, check_text
 from xattr_lab.models.hf_inputs import InputsMixin, _Prepared
 from xattr_lab.models.images import as_rgb_array
 from xattr_lab.models.protocol import Generation
@@ -29,9 +31,10 @@ class GenerateMixin(InputsMixin):
         """
         image = as_rgb_array(image, "image")
         prompt = self._check_prompt(prompt)
-        if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
             raise ValueError(f"max_new_tokens: expected a positive int, got {max_new_tokens!r}")
         prep = self._prepare(image, prompt)
+        self._check_length(prep.enc["input_ids"].shape[1], 0, "prompt")
         with self._lock, torch.no_grad():  # one forward at a time per model (see ScoringMixin._forward_probs)
             out = self.model.generate(
                 **prep.enc,
@@ -76,12 +79,16 @@ class GenerateMixin(InputsMixin):
             gen: a Generation from this model.
             target: the text to score instead (tokenised without special tokens), or token ids.
         """
+        check_generation(gen)
         if isinstance(target, str):
-            if not target.strip():
-                raise ValueError("target: got an empty string")
-            ids = self.tokenizer(target, add_special_tokens=False)["input_ids"]
+            check_text(target, "target")
+            with self._lock:  # the tokenizer's state is shared by threads
+                ids = self.tokenizer(target, add_special_tokens=False)["input_ids"]
         elif isinstance(target, (list, tuple, torch.Tensor, np.ndarray)):
-            ids = [int(i) for i in (target.tolist() if hasattr(target, "tolist") else target)]
+            items = target.tolist() if hasattr(target, "tolist") else list(target)
+            if any(isinstance(i, bool) or not isinstance(i, numbers.Integral) for i in items):
+                raise TypeError(f"target: expected token ids (ints), got {items!r}")
+            ids = [int(i) for i in items]
             vocab = self.model.get_output_embeddings().weight.shape[0]
             if any(not 0 <= i < vocab for i in ids):
                 raise ValueError(f"target: token ids must lie in [0, {vocab})")
@@ -89,6 +96,7 @@ class GenerateMixin(InputsMixin):
             raise TypeError(f"target: expected a str or a list of token ids, got {type(target).__name__}")
         if not ids:
             raise ValueError("target: tokenises to no tokens")
+        self._check_length(gen.input_ids.shape[0], len(ids), "target")
         if self.image_token_id in ids:
             raise ValueError("target: contains the image placeholder token, which cannot be scored")
         return dataclasses.replace(

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from xattr_lab.models.batching import AutoBatch
+from xattr_lab.models.checks import check_text
 from xattr_lab.models.images import to_pil
 from xattr_lab.models.masking import PixelSpaceMasker, baseline_image, baseline_key, mask_images
 
@@ -147,11 +148,40 @@ class InputsMixin(HFBase):
         return pixels
 
     def _check_prompt(self, prompt: Any) -> str:
-        if not isinstance(prompt, str):
-            raise TypeError(f"prompt: expected a str, got {type(prompt).__name__}")
+        check_text(prompt, "prompt", allow_empty=True)
         if not prompt.strip():
             raise ValueError("prompt: got an empty prompt; ask the model something, e.g. 'Describe the image.'")
         return prompt
+
+    @property
+    def context_length(self) -> int | None:
+        """The decoder's context in tokens (``max_position_embeddings``), or None when the config has none."""
+        config = self.model.config
+        for cfg in (getattr(config, "text_config", None), config):
+            value = getattr(cfg, "max_position_embeddings", None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return None
+
+    def _check_length(self, n_input: int, n_target: int, name: str) -> None:
+        """Refuse a sequence longer than the decoder's context (before, such a prompt gave an empty generation).
+
+        Teacher forcing feeds the input and all target tokens but the last: ``n_input + n_target - 1`` tokens
+        (generation needs ``n_input``).
+        """
+        context = self.context_length
+        n = n_input + max(0, n_target - 1)
+        if context is None or n <= context:
+            return
+        if name == "prompt":
+            raise ValueError(
+                f"prompt: too long for {self.name}: the model input is {n_input} tokens (chat template and image "
+                f"tokens included), longer than the model's context of {context} tokens; shorten the prompt"
+            )
+        raise ValueError(
+            f"{name}: too long for {self.name}: {n_input} input tokens + {n_target} target tokens need {n} "
+            f"positions, more than the model's context of {context} tokens; shorten the {name} or the prompt"
+        )
 
     def _display(self, ids: Sequence[int]) -> tuple[str, ...]:
         return tuple(self.tokenizer.decode([int(i)]) for i in ids)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from xattr_lab.models.checks import check_generation, check_text
 from xattr_lab.models.hf_inputs import TEXT_KEYS, InputsMixin, _Prepared
 from xattr_lab.models.masking import baseline_image, check_masks, mask_images
 from xattr_lab.models.positions import check_positions
@@ -23,6 +24,7 @@ class ScoringMixin(InputsMixin):
     """``score`` and ``score_text``, and the teacher-forced forward they share."""
 
     def _positions(self, gen: Generation, positions: Sequence[int] | None) -> list[int]:
+        check_generation(gen)
         t = gen.n_generated
         if t == 0:
             raise ValueError("gen: the generation has no tokens to score; use with_target(gen, text)")
@@ -101,8 +103,7 @@ class ScoringMixin(InputsMixin):
         Returns:
             float32 tensor [B, K] on the CPU.
         """
-        if not isinstance(gen, Generation):
-            raise TypeError(f"gen: expected a Generation, got {type(gen).__name__}")
+        check_generation(gen)
         pos = self._positions(gen, positions)
         if tokens is not None:
             tokens = [int(t) for t in tokens]
@@ -143,10 +144,11 @@ class ScoringMixin(InputsMixin):
             variants: prompt texts (segments dropped or replaced); an empty string keeps only the image.
             positions: indices into the generated tokens (all by default).
         """
-        if not isinstance(gen, Generation):
-            raise TypeError(f"gen: expected a Generation, got {type(gen).__name__}")
+        check_generation(gen)
         if isinstance(variants, str) or not all(isinstance(v, str) for v in variants):
             raise TypeError("variants: expected a list of prompt strings")
+        for i, v in enumerate(variants):
+            check_text(v, f"variants[{i}]", allow_empty=True)
         if not variants:
             raise ValueError("variants: got an empty list")
         pos = self._positions(gen, positions)

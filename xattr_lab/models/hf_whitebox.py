@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from xattr_lab.models.checks import check_generation
 from xattr_lab.models.hf_inputs import TEXT_KEYS, _Prepared
 from xattr_lab.models.hf_scoring import ScoringMixin
 from xattr_lab.models.protocol import Generation
@@ -21,6 +22,7 @@ class WhiteBoxMixin(ScoringMixin):
     """Entry points that reach inside the model (``capabilities`` ``"gradients"`` and ``"hidden_states"``)."""
 
     def _full_inputs(self, gen: Generation) -> tuple[_Prepared, dict[str, torch.Tensor]]:
+        check_generation(gen)
         prep = self._prepare(gen.image, gen.prompt)
         seq = self._sequence(prep, gen, gen.n_generated)
         seq.update({k: v for k, v in prep.enc.items() if k not in TEXT_KEYS})
@@ -28,6 +30,7 @@ class WhiteBoxMixin(ScoringMixin):
 
     def processed_pixels(self, gen: Generation, baseline: Any = None) -> torch.Tensor:
         """The processed pixel tensor of ``gen``'s image (or of ``baseline``), as the model sees it."""
+        check_generation(gen)
         prep = self._prepare(gen.image, gen.prompt)
         if baseline is None:
             return prep.enc["pixel_values"].clone()
@@ -43,6 +46,8 @@ class WhiteBoxMixin(ScoringMixin):
         B blocks of rows).
         """
         pos = self._positions(gen, positions)
+        if not isinstance(pixel_values, torch.Tensor):
+            raise TypeError(f"pixel_values: expected a torch.Tensor, got {type(pixel_values).__name__}")
         prep = self._prepare(gen.image, gen.prompt)
         ref = prep.enc["pixel_values"]
         # rows per image along dim 0: 1 for [B, 3, h, w] layouts, n_patches for Qwen's flattened patches
@@ -127,6 +132,8 @@ class WhiteBoxMixin(ScoringMixin):
         prep = self._prepare(gen.image, gen.prompt)
         seq = self._sequence(prep, gen, max(pos))
         where = (seq["input_ids"][0] == self.image_token_id).nonzero().flatten()
+        if not isinstance(features, torch.Tensor):
+            raise TypeError(f"features: expected a torch.Tensor [B, {len(where)}, D], got {type(features).__name__}")
         if features.ndim == 2:
             features = features[None]
         if features.ndim != 3 or features.shape[1] != len(where):
@@ -154,6 +161,7 @@ class WhiteBoxMixin(ScoringMixin):
     def image_hidden_states(self, gen: Generation, layer: int = -1) -> torch.Tensor:
         """Hidden states [N_img, D] at the image tokens after decoder layer ``layer``."""
         states = self.hidden_states(gen)
+        layer = _check_layer(layer, len(states))
         full = torch.cat([gen.input_ids, gen.generated_ids]).to(states[0].device)
         return states[layer][full == self.image_token_id]
 
@@ -177,6 +185,7 @@ class WhiteBoxMixin(ScoringMixin):
             raise ValueError(f"tokens: expected 'image' or 'all', got {tokens!r}")
         pos = self._positions(gen, positions)
         states = self.hidden_states(gen)
+        layer = _check_layer(layer, len(states))
         h = states[layer]
         if tokens == "image":
             full = torch.cat([gen.input_ids, gen.generated_ids]).to(h.device)
@@ -187,3 +196,12 @@ class WhiteBoxMixin(ScoringMixin):
                 h = norm(h)
             logits = self.model.get_output_embeddings()(h)
         return logits[:, gen.generated_ids[pos].to(h.device)].T.float().cpu()
+
+
+def _check_layer(layer: object, n: int) -> int:
+    """``layer`` as an index into ``n`` hidden states (negative from the end), or a clear error."""
+    if isinstance(layer, bool) or not isinstance(layer, int):
+        raise TypeError(f"layer: expected an int, got {type(layer).__name__}")
+    if not -n <= layer < n:
+        raise ValueError(f"layer: {layer} is outside the {n} hidden states (embeddings + decoder layers)")
+    return layer

@@ -10,8 +10,8 @@ import numpy as np
 def as_rgb_array(image: Any, name: str = "image") -> np.ndarray:
     """Return ``image`` as a uint8 RGB array [H, W, 3], or raise a clear error.
 
-    Accepted: a PIL image in mode ``"RGB"``, a numpy array or torch tensor [H, W, 3] of uint8 (or floats in
-    [0, 1]). Grayscale and RGBA images are refused rather than silently converted, because the choice of
+    Accepted: a PIL image in mode ``"RGB"``, a numpy array or torch tensor [H, W, 3] of uint8 (or finite floats
+    in [0, 1]). Grayscale and RGBA images are refused rather than silently converted, because the choice of
     background for transparent pixels changes what a model sees.
 
     Args:
@@ -23,7 +23,8 @@ def as_rgb_array(image: Any, name: str = "image") -> np.ndarray:
 
     Raises:
         TypeError: when ``image`` is not an image type.
-        ValueError: when ``image`` is grayscale, RGBA, or has a bad shape or value range.
+        ValueError: when ``image`` is grayscale, RGBA, or has a bad shape or value range, or holds NaN or
+            infinite values (refused rather than cast to black).
     """
     hint = f'convert it first, e.g. PIL.Image.open(path).convert("RGB") or np.stack([{name}] * 3, -1)'
     try:
@@ -35,7 +36,10 @@ def as_rgb_array(image: Any, name: str = "image") -> np.ndarray:
             raise ValueError(f"{name}: expected an RGB image, got PIL mode {image.mode!r}; {hint}")
         return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
     if type(image).__module__.startswith("torch"):
-        image = image.detach().cpu().numpy()
+        image = image.detach().cpu()
+        if str(image.dtype) == "torch.bfloat16":  # numpy has no bfloat16
+            image = image.float()
+        image = image.numpy()
     if not isinstance(image, np.ndarray):
         raise TypeError(
             f"{name}: expected a PIL.Image, numpy array or torch tensor [H, W, 3], got {type(image).__name__}"
@@ -54,7 +58,15 @@ def as_rgb_array(image: Any, name: str = "image") -> np.ndarray:
     if image.dtype == np.uint8:
         return np.ascontiguousarray(image)
     if np.issubdtype(image.dtype, np.floating):
-        if np.nanmin(image) < 0 or np.nanmax(image) > 1:
+        finite = np.isfinite(image)
+        if not finite.all():
+            # a cast would turn NaN into black (0) silently, and the model's answer changes with it
+            bad = int((~finite).sum())
+            raise ValueError(
+                f"{name}: contains {bad} NaN or infinite value(s) of {image.size}; images must be finite "
+                f"(fill or drop them first, e.g. np.nan_to_num({name}, nan=0.0) if black is what you mean)"
+            )
+        if image.min() < 0 or image.max() > 1:
             raise ValueError(f"{name}: float images must lie in [0, 1]; use uint8 for 0-255 values")
         return np.ascontiguousarray((image * 255).round().astype(np.uint8))
     if np.issubdtype(image.dtype, np.integer):

@@ -9,9 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from xattr_lab.models.checks import check_batch_size, check_device, check_dtype
 from xattr_lab.models.protocol import ScoringModel
 
 BUILTIN: dict[str, str] = {"toy-shapes": "xattr_lab.models.toy.build:WEIGHTS_DIR"}
+# what **kwargs may carry to the adapter
+ADAPTER_OPTIONS = frozenset({"batch_size", "pixel_space", "name"})
 
 
 def _builtin_dir(name: str) -> Path:
@@ -19,27 +22,6 @@ def _builtin_dir(name: str) -> Path:
 
     module, attr = BUILTIN[name].split(":")
     return Path(getattr(importlib.import_module(module), attr))
-
-
-def _default_device(device: Any) -> Any:
-    import torch
-
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def _default_dtype(dtype: Any, device: Any) -> Any:
-    import torch
-
-    if dtype is None:
-        # bf16 on accelerators (what the reference code runs), float32 on CPU where bf16 is slow
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    if isinstance(dtype, str):
-        if not hasattr(torch, dtype) or not isinstance(getattr(torch, dtype), torch.dtype):
-            raise ValueError(f"dtype: unknown torch dtype {dtype!r}")
-        return getattr(torch, dtype)
-    return dtype
 
 
 def load_processor(path: str | Path, trust_remote_code: bool = False) -> Any:
@@ -90,15 +72,18 @@ def load_model(
         The adapter (``HFScoringModel`` for image-text-to-text models).
 
     Raises:
-        TypeError: when ``spec`` is none of the accepted kinds.
-        ValueError: when a name or hub id is not available locally.
+        TypeError: when ``spec`` is none of the accepted kinds, or ``dtype``, ``device``, ``batch_size`` or
+            another option has the wrong type.
+        ValueError: when a name or hub id is not available locally, ``spec`` is empty, ``device`` does not
+            exist on this machine, ``dtype`` is not a floating dtype or ``batch_size`` is not positive.
     """
+    _check_options(trust_remote_code, kwargs)
     if isinstance(spec, ScoringModel) and not isinstance(spec, (str, tuple)):
         return spec
     from xattr_lab.models.hf import HFScoringModel
 
-    dev = _default_device(device)
-    dt = _default_dtype(dtype, dev)
+    dev = check_device(device)
+    dt = check_dtype(dtype, dev)
     if isinstance(spec, tuple):
         if len(spec) != 2:
             raise TypeError("spec: a tuple must be (model, processor)")
@@ -117,6 +102,12 @@ def load_model(
         raise TypeError(
             f"spec: expected 'toy-shapes', a directory, a cached hub id or a (model, processor) pair, "
             f"got {type(spec).__name__}"
+        )
+    if not spec.strip():
+        # Path("") is the working directory: an empty name must not load whatever model sits there
+        raise ValueError(
+            f"spec: got an empty name; expected {', '.join(map(repr, BUILTIN))}, a model directory or a hub id "
+            "(pass '.' to load the model in the working directory)"
         )
     if spec in BUILTIN:
         path = _builtin_dir(spec)
@@ -141,3 +132,19 @@ def load_model(
             f"`hf download {spec}`) or pass a local directory."
         ) from err
     return HFScoringModel(model, processor, **{"name": spec, **kwargs})
+
+
+def _check_options(trust_remote_code: Any, kwargs: dict[str, Any]) -> None:
+    """Refuse unknown adapter options and wrong types before anything is loaded."""
+    unknown = sorted(set(kwargs) - ADAPTER_OPTIONS)
+    if unknown:
+        raise TypeError(
+            f"load_model: unknown option(s) {', '.join(unknown)}; expected any of {', '.join(sorted(ADAPTER_OPTIONS))}"
+        )
+    if not isinstance(trust_remote_code, bool):
+        raise TypeError(f"trust_remote_code: expected True or False, got {trust_remote_code!r}")
+    check_batch_size(kwargs.get("batch_size"))
+    if "pixel_space" in kwargs and not isinstance(kwargs["pixel_space"], bool):
+        raise TypeError(f"pixel_space: expected True or False, got {kwargs['pixel_space']!r}")
+    if "name" in kwargs and not isinstance(kwargs["name"], str):
+        raise TypeError(f"name: expected a str, got {type(kwargs['name']).__name__}")
