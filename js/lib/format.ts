@@ -7,6 +7,11 @@ export function fmt(v: number, digits = 3): string {
   return Number(v.toPrecision(digits)).toString();
 }
 
+/** Table cells: counts (integers) exactly, as the CLI and the JSON print them; other numbers as `fmt`. */
+export function fmtCell(v: number, digits = 3): string {
+  return Number.isSafeInteger(v) ? String(v) : fmt(v, digits);
+}
+
 export function pct(v: number): string {
   return Number.isFinite(v) ? `${(v * 100).toFixed(0)}%` : "n/a";
 }

@@ -1,7 +1,7 @@
 // Small tables of numbers (metrics, costs). Cells are text only.
 
 import { h } from "./dom";
-import { fmt } from "./format";
+import { fmtCell } from "./format";
 
 /** A key → value table from a flat dict (null shown as n/a); rows past `first` fold into "more". */
 export function kvTable(values: Record<string, unknown>, caption = "", first = Infinity, order?: unknown): HTMLElement {
@@ -11,7 +11,7 @@ export function kvTable(values: Record<string, unknown>, caption = "", first = I
   const keys = Array.isArray(order) ? order.map(String).filter((k) => k in (values ?? {})) : [];
   for (const k of Object.keys(values ?? {})) if (!keys.includes(k)) keys.push(k);
   const rows = keys.map((k) => [k, values[k]] as [string, unknown]).filter(([, v]) => v === null || typeof v !== "object");
-  const cell = (v: unknown): string => (v === null ? "n/a" : typeof v === "number" ? fmt(v) : String(v));
+  const cell = (v: unknown): string => (v === null ? "n/a" : typeof v === "number" ? fmtCell(v) : String(v));
   const tr = ([k, v]: [string, unknown]) => h("tr", {}, [h("th", { scope: "row" }, [k]), h("td", {}, [cell(v)])]);
   table.append(...rows.slice(0, first).map(tr));
   if (rows.length <= first) return table;
@@ -39,7 +39,7 @@ export function gridTable(
     const arrow = r.better === "higher" ? " ↑" : r.better === "lower" ? " ↓" : "";
     body.append(h("tr", {}, [
       h("th", { scope: "row" }, [r.name + arrow]),
-      ...columns.map((_, j) => h("td", { class: j === best ? "xl-best" : undefined, "data-col": j }, [fmt(r.values[j] ?? NaN)])),
+      ...columns.map((_, j) => h("td", { class: j === best ? "xl-best" : undefined, "data-col": j }, [fmtCell(r.values[j] ?? NaN)])),
     ]));
   }
   table.append(body);
