@@ -154,7 +154,7 @@ def _removable(name: str, directory: Path, now: float) -> bool:
         return False
 
 
-def sweep(directory: Path, pointed: Callable[[], str | None], keep: str | None = None) -> list[str]:
+def sweep(directory: Path, pointed: Callable[[], str | None]) -> list[str]:
     """Delete our leftovers in ``directory``: files the pointer does not name whose writer is finished.
 
     Args:
@@ -162,7 +162,6 @@ def sweep(directory: Path, pointed: Callable[[], str | None], keep: str | None =
         pointed: reads the arrays name the pointer names now (None: no pointer); raises ValueError when the
             pointer cannot be read, and then no arrays file is deleted. It is called *after* the liveness
             checks, so a writer that committed and exited in between is seen as the pointer's owner.
-        keep: a further name never to delete.
 
     Returns:
         The names deleted.
@@ -172,7 +171,7 @@ def sweep(directory: Path, pointed: Callable[[], str | None], keep: str | None =
         names = [e.name for e in os.scandir(directory) if e.is_file(follow_symlinks=False)]
     except OSError:
         return []
-    doomed = [n for n in names if n not in (POINTER, keep) and is_own_entry(n) and _removable(n, directory, now)]
+    doomed = [n for n in names if n != POINTER and is_own_entry(n) and _removable(n, directory, now)]
     try:
         current: str | None = pointed()
         known = True
@@ -185,6 +184,6 @@ def sweep(directory: Path, pointed: Callable[[], str | None], keep: str | None =
         try:
             os.unlink(directory / name)
             removed.append(name)
-        except FileNotFoundError:
+        except OSError:  # gone already, or not ours to delete: sweeping is best effort
             pass
     return removed

@@ -1,6 +1,8 @@
 """``xattr_lab.load(path)``: read any saved result, dispatching on the kind stored with it.
 
-Loading never executes code: the store is JSON + safetensors, checked against its checksum first.
+Loading never executes code: the store is JSON + safetensors. File sizes are compared with the declared
+ones before anything is read, the checksum is verified, then each result type checks its contents (see
+:mod:`xattr_lab.results._store`); any defect is a ``ResultFileError``.
 """
 
 from __future__ import annotations
