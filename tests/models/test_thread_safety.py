@@ -160,3 +160,44 @@ def test_tiny_qwen2_vl_threads_match_sequential(tiny_models, rgb_image):
         sequential = [model.score_features(gen, f) for f in feats]
         threaded = run_threads([lambda f=f: model.score_features(gen, f) for f in feats])
     assert_same(sequential, threaded)
+
+
+def test_layer_gradcam_beside_forwards_of_another_thread(case):
+    """Captum's LayerGradCam hooks the shared vision conv; it holds the model's lock while the hook is on.
+
+    Without the lock, another thread's forward passed through Captum's hook and replaced the saved layer
+    output (9 of 10 runs raised "differentiated Tensor ... not used in the graph").
+    """
+    import numpy as np
+
+    import xattr_lab
+
+    model, gen = case
+
+    def cam():
+        e = xattr_lab.explain(model, gen.image, gen.prompt, method="layer_gradcam", regions="grid:2",
+                              generation=gen, progress=False)  # fmt: skip
+        return e.pixel_map
+
+    expected = cam()
+    pixels = model.processed_pixels(gen)
+    done = threading.Event()
+
+    def hammer():
+        i = 0
+        while not done.is_set():
+            with torch.no_grad():
+                model.pixel_forward(gen, pixels * (0.5 + (i % 7) / 10))
+            i += 1
+
+    other = threading.Thread(target=hammer)
+    other.start()
+    try:
+        maps = run_threads([cam] * 4, n_threads=1)
+    finally:
+        done.set()
+        other.join()
+    errors = [m for m in maps if isinstance(m, Exception)]
+    assert not errors, repr(errors[0])
+    for m in maps:
+        np.testing.assert_allclose(m, expected, atol=1e-5)

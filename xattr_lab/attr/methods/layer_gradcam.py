@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from xattr_lab.attr.context import MethodContext, MethodOutput
 from xattr_lab.attr.methods._captum import PixelForward, pixel_output, unscored_output
 
@@ -27,8 +29,12 @@ def layer_gradcam(ctx: MethodContext, relu: bool = True) -> MethodOutput:
     forward = PixelForward(ctx)
     pixels, _ = forward.inputs()
     params = {"relu": bool(relu)}
+    # Captum's hook sits on the model's shared vision conv: hold the model's lock (when it has one) from the
+    # hook's installation to its removal, so that forwards of other threads never pass through it
+    lock = getattr(ctx.model, "lock", None) or nullcontext()
     try:
-        cam = LayerGradCam(forward, vision_conv(ctx.model)).attribute(pixels, relu_attributions=bool(relu))
+        with lock:
+            cam = LayerGradCam(forward, vision_conv(ctx.model)).attribute(pixels, relu_attributions=bool(relu))
     except KeyboardInterrupt:
         return unscored_output(ctx, params, {"n_forward_method": forward.n_images})
     return pixel_output(ctx, cam[0, 0], params, forward.n_images)
