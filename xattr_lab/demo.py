@@ -4,6 +4,9 @@ The ShapesVLM answers a question about a held-out scene; EAGLE explains the answ
 method (baselines registered by name, and random orders as the floor) explains the same answer on the same
 regions, and all are scored on the same perturbation path. The EAGLE explanation is written as an offline
 HTML report when the views are installed.
+
+The table's ``forwards`` is ``Explanation.cost["n_forward"]``, the figure the CLI, the views and
+``xattr_lab.compare`` show. AHS is shown only when it tells the methods apart (see ``_shows_ahs``).
 """
 
 from __future__ import annotations
@@ -13,20 +16,44 @@ import sys
 import time
 from typing import Any
 
+import numpy as np
+
 _FLOOR = "random"
 
 
+def _shows_ahs(rows: list[dict[str, Any]]) -> bool:
+    """Whether AHS tells the methods apart at the printed precision.
+
+    AHS (the highest point of the mean insertion curve) is at least ``p(full image)``, the curve's last
+    point, whatever the order. When the model is sure of its answer on the full image (the ShapesVLM is:
+    every method, random included, reads 1.000), it is the same for every method and says nothing about
+    the maps; the column is then left out and a note says why.
+    """
+    shown = {round(float(r["ahs"]), 3) for r in rows if np.isfinite(r["ahs"])}
+    return len(shown) > 1
+
+
 def _table(rows: list[dict[str, Any]]) -> str:
-    head = (
-        f"{'method':<16}{'ins AUC ↑':>10}{'del AUC ↓':>10}{'AHS ↑':>8}"
-        f"{'pointing':>10}{'forwards':>10}{'seconds':>9}"
-    )
+    width = max([len("method"), *(len(r["method"]) for r in rows)]) + 2  # integrated_gradients fits
+    ahs = _shows_ahs(rows)
+    head = f"{'method':<{width}}{'ins AUC ↑':>10}{'del AUC ↓':>10}"
+    head += f"{'AHS ↑':>8}" if ahs else ""
+    head += f"{'pointing':>10}{'forwards':>10}{'seconds':>9}"
     lines = [head, "-" * len(head)]
     for r in rows:
+        line = f"{r['method']:<{width}}{r['insertion_auc']:>10.3f}{r['deletion_auc']:>10.3f}"
+        line += f"{r['ahs']:>8.3f}" if ahs else ""
+        lines.append(line + f"{r['pointing']:>10}{r['forwards']:>10d}{r['seconds']:>9.2f}")
+    if rows and not ahs:
+        value = next((f"{r['ahs']:.3f}" for r in rows if np.isfinite(r["ahs"])), "n/a")
         lines.append(
-            f"{r['method']:<16}{r['insertion_auc']:>10.3f}{r['deletion_auc']:>10.3f}{r['ahs']:>8.3f}"
-            f"{r['pointing']:>10}{r['forwards']:>10d}{r['seconds']:>9.2f}"
+            f"AHS not shown: {value} for every method. It is the highest point of the insertion curve, at least "
+            "p(full image) whatever the order, so here it cannot tell the maps apart."
         )
+    lines.append(
+        "forwards: images the model was given per method (search or baseline, curves, own gradient passes); "
+        "the generation is shared and not counted"
+    )
     return "\n".join(lines)
 
 

@@ -172,7 +172,7 @@ def compare(
                 "insertion_auc": float(scores["insertion_auc"]),
                 "deletion_auc": float(scores["deletion_auc"]),
                 "pointing_game": float(pointing),
-                "forwards": int(e.cost["n_forward"] + e.info.get("n_forward_method", 0)),
+                "forwards": int(e.cost["n_forward"]),  # the scorer's images and the method's own forwards
                 "seconds": float(seconds),
                 "peak_memory_mb": float(memory.mb),
                 "partial": partial,

@@ -121,12 +121,7 @@ def build_explanation(
         reliance=vision_reliance(ins, area),
         metrics=metrics,
         params=_jsonable(out.params),
-        cost={
-            "n_forward": ctx.scorer.n_forward,
-            "n_forward_search": n_search,
-            "n_calls": ctx.scorer.n_calls,
-            "seconds": time.perf_counter() - start,
-        },
+        cost=_cost(ctx, out, n_search, start),
         info=_jsonable(
             {
                 **info,
@@ -139,6 +134,24 @@ def build_explanation(
         ),
         partial=partial,
     )
+
+
+def _cost(ctx: MethodContext, out: MethodOutput, n_search: int, start: float) -> dict[str, float]:
+    """What the explanation cost, in one count that every report shows (CLI, views, demo, benches).
+
+    ``n_forward`` is every image the model was given for this explanation: the subset scorer's images (the
+    search or baseline, then the curves) plus the method's own forwards outside the scorer (gradients, TAM's
+    forward), split as ``n_forward_search`` (scorer images while the method ran) and ``n_forward_method``.
+    The generation is not counted (it is shared by every method explaining the same answer).
+    """
+    n_method = int(out.stats.get("n_forward_method", 0) or 0)
+    return {
+        "n_forward": ctx.scorer.n_forward + n_method,
+        "n_forward_search": n_search,
+        "n_forward_method": n_method,
+        "n_calls": ctx.scorer.n_calls,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def _cached_values(ctx: MethodContext, out: MethodOutput, order: np.ndarray) -> np.ndarray:

@@ -35,7 +35,8 @@ class Comparison:
     Attributes:
         explanations: one Explanation per method, in table order.
         rows: one row per method with ``COLUMNS`` (``pointing_game`` is NaN without ground truth;
-            ``forwards`` counts images scored, including each method's own forwards and the metric curves;
+            ``forwards`` is the Explanation's ``cost["n_forward"]``: images scored, including each method's
+            own forwards and the metric curves (the same figure the CLI, the views and the demo show);
             ``partial`` is True for a row cut short by Ctrl-C: not rescored, NaN where not measured).
         info: provenance (model, regions, tokens, how memory was measured; ``interrupted`` and ``not_run``
             after a Ctrl-C).
