@@ -227,3 +227,11 @@ def test_the_working_directory_is_untouched(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="spec"):
         load_model("")
     assert os.listdir(tmp_path) == ["config.json"]
+
+
+def test_classifier_refuses_non_integer_class_ids():
+    clf = ClassifierScoringModel(torch.nn.Flatten(), ["a"] * 12, name="flat")
+    gen = clf.generate(np.zeros((2, 2, 3), np.uint8))
+    assert clf.with_target(gen, np.array([3])).generated_ids.tolist() == [3]
+    with pytest.raises(TypeError, match="target"):
+        clf.with_target(gen, [1.5])  # used to become class 1 silently

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -117,7 +118,10 @@ class ClassifierScoringModel:
                 raise ValueError(f"target: unknown class {target!r}")
             ids = [self.class_names.index(target)]
         else:
-            ids = [int(i) for i in target]
+            items = target.tolist() if hasattr(target, "tolist") else list(target)
+            if any(isinstance(i, bool) or not isinstance(i, numbers.Integral) for i in items):
+                raise TypeError(f"target: expected a class name or class indices (ints), got {items!r}")
+            ids = [int(i) for i in items]
             if not ids or any(not 0 <= i < len(self.class_names) for i in ids):
                 raise ValueError(f"target: class indices must lie in [0, {len(self.class_names)})")
         return self._gen(gen.image, gen.prompt, ids, is_target=True)
