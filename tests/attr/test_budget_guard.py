@@ -153,3 +153,15 @@ def test_explain_refuses_and_passes_max_forwards(model, monkeypatch, capsys):
     assert "≤ 272 forwards" in capsys.readouterr().err  # the bar showed the estimate
     with pytest.raises(BudgetExceededError):
         xattr_lab.explain(model, model.image, "describe", method="lima", regions="grid:4", progress=False)
+
+
+@pytest.mark.parametrize("candidates", [None, ["red", "blue"], ["blue", "green and"]])
+def test_lima_candidates_raise_the_estimate_as_they_raise_the_cost(model, candidates):
+    e = xattr_lab.explain(
+        model, model.image, "describe", method="lima", search="greedy", regions="grid:4", candidates=candidates,
+        progress=False,
+    )  # fmt: skip
+    est = e.info["estimated_forwards"]
+    assert e.info["estimated_evaluations"] == 16 * 17 // 2
+    assert e.cost["n_forward_search"] <= est <= e.cost["n_forward_search"] + max(4, est // 100)
+    assert est > 272 if candidates else est == 272  # each scored candidate variant adds a forward per set

@@ -108,15 +108,18 @@ EVALUATIONS: dict[str, Callable[..., int]] = {
 
 
 def forwards_per_evaluation(objective: Any) -> int:
-    """Images one ``F(S)`` scores: insertion and deletion (2), plus one per candidate answer (LiMA).
+    """Images one ``F(S)`` scores: insertion and deletion (2), plus one per extra scored variant (LiMA).
 
-    An objective may say so itself through a ``forwards_per_evaluation`` attribute.
+    LiMA's candidate answers are scorer variants scored on the insertion image; those read off the
+    insertion variant's own forward cost nothing more. An objective may instead state its cost through
+    a ``forwards_per_evaluation`` attribute.
     """
     own = getattr(objective, "forwards_per_evaluation", None)
     if isinstance(own, int) and own >= 1:
         return own
     rows = getattr(objective, "candidate_index", None) or ()
-    return 2 + sum(len(row) for row in rows)
+    variants = {entry if isinstance(entry, int) else entry[0] for row in rows for entry in row}
+    return 2 + len(variants - {getattr(objective, "insertion_variant", 0)})
 
 
 def estimate(search: str, objective: Any, n: int, **params: Any) -> SearchBudget:
