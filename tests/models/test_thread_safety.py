@@ -201,3 +201,23 @@ def test_layer_gradcam_beside_forwards_of_another_thread(case):
     assert not errors, repr(errors[0])
     for m in maps:
         np.testing.assert_allclose(m, expected, atol=1e-5)
+
+
+def test_generate_targets_and_text_variants_in_threads(tiny_models, rgb_image):
+    """Tokenizer and processor calls (padded variants) beside generation in another thread.
+
+    A guard for the locked tokenizer/processor paths: this one also passed before the lock (the word-level
+    tokenizer of the tiny models does not show the fast tokenizers' "Already borrowed" race).
+    """
+    model = tiny_models("llava")
+    prompts = ["what is in the image ?", "describe the image .", "how many shapes ?", "what colour is it ?"]
+    base = model.with_target(model.generate(rgb_image, prompts[0], max_new_tokens=2), "a red circle")
+    variants = [["", "what is in the image ?"], ["describe a red circle on the left .", "how many"]]
+    jobs = []
+    for i in range(8):
+        jobs.append(lambda i=i: model.generate(rgb_image, prompts[i % 4], max_new_tokens=2).generated_ids)
+        jobs.append(lambda i=i: model.score_text(base, variants[i % 2]))
+        jobs.append(lambda i=i: model.with_target(base, ["red circle", "blue square on the left"][i % 2]).generated_ids)
+    sequential = [job() for job in jobs]
+    threaded = run_threads(jobs, n_threads=3)
+    assert_same(sequential, threaded)

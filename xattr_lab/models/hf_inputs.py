@@ -184,18 +184,20 @@ class InputsMixin(HFBase):
         )
 
     def _display(self, ids: Sequence[int]) -> tuple[str, ...]:
-        return tuple(self.tokenizer.decode([int(i)]) for i in ids)
+        with self._lock:  # a fast tokenizer refuses a read while another thread's padded call holds it
+            return tuple(self.tokenizer.decode([int(i)]) for i in ids)
 
     def _prompt_tokens(self, input_ids: torch.Tensor) -> tuple[str, ...]:
         out: list[str] = []
         prev_image = False
-        for i in input_ids.tolist():
-            is_image = i == self.image_token_id
-            if is_image and not prev_image:
-                out.append("<image>")
-            elif not is_image:
-                out.append(self.tokenizer.decode([i]))
-            prev_image = is_image
+        with self._lock:
+            for i in input_ids.tolist():
+                is_image = i == self.image_token_id
+                if is_image and not prev_image:
+                    out.append("<image>")
+                elif not is_image:
+                    out.append(self.tokenizer.decode([i]))
+                prev_image = is_image
         return tuple(out)
 
     def _geometry(self, prep: _Prepared, input_ids: torch.Tensor) -> dict[str, Any]:
