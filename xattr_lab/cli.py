@@ -21,6 +21,7 @@ _BENCHES: dict[str, str] = {
     "search": "xattr_lab.bench.search",
     "faithfulness": "xattr_lab.bench.faithfulness",
     "compare": "xattr_lab.bench.compare",
+    "memory": "xattr_lab.bench.memory",
 }
 
 
