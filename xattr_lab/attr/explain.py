@@ -73,11 +73,14 @@ def explain(
             checked for presence).
         max_new_tokens: generation length.
         baseline: what removed pixels become (``"black"`` as in the papers).
-        batch_size: most images per model call; None lets a whole search step go in one call.
+        batch_size: most images per model call; None uses the model's automatic batch. Either way a chunk
+            is capped by the scorer's memory budget, so peak memory does not grow with the region count.
         seed: seed for random choices (region makers, random baselines).
         progress: show a progress bar; None shows one for searches in terminals and notebooks.
         **params: method and search parameters, e.g. ``lambdas``, ``early_stop``, ``pending``,
-            ``search_scope``, ``update_step``, ``candidates``.
+            ``search_scope``, ``update_step``, ``candidates``, ``map_style``, and ``max_forwards`` (a search
+            estimates its forwards before it starts: it warns above 100,000 and refuses above 1,000,000
+            unless ``max_forwards`` allows it; see ``xattr_lab.attr.search.budget``).
 
     Returns:
         The Explanation. Ctrl-C (KeyboardInterrupt) while a search or a Captum baseline runs returns what was
