@@ -235,3 +235,10 @@ def test_classifier_refuses_non_integer_class_ids():
     assert clf.with_target(gen, np.array([3])).generated_ids.tolist() == [3]
     with pytest.raises(TypeError, match="target"):
         clf.with_target(gen, [1.5])  # used to become class 1 silently
+
+
+def test_text_variant_longer_than_the_context_says_so(case):
+    model, _, gen = case
+    long = " ".join(["what colour is the square ?"] * (model.context_length // 5))
+    with pytest.raises(ValueError, match=rf"variants\[1\]: too long.*{model.context_length} tokens"):
+        model.score_text(gen, [PROMPT, long])

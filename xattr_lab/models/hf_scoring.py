@@ -164,6 +164,8 @@ class ScoringMixin(InputsMixin):
             enc = self._process([prep.image] * b, [self.chat_text(v) for v in chunk], padding=True)
             valid = enc["attention_mask"].bool()
             lengths = [int(v.sum()) + len(gen_ids) for v in valid]
+            for i, v in enumerate(valid):
+                self._check_length(int(v.sum()), last + 1, f"variants[{start + i}]")
             width = max(lengths)
             inputs = {"input_ids": torch.full((b, width), self._pad_id, device=self.device)}
             inputs["attention_mask"] = torch.zeros_like(inputs["input_ids"])
