@@ -4,5 +4,6 @@
 """
 
 from xattr_lab.datasets.shapes import TASKS, ShapesSample, shapes
+from xattr_lab.datasets.shortcut import ShortcutSample, shortcut
 
-__all__ = ["TASKS", "ShapesSample", "shapes"]
+__all__ = ["TASKS", "ShapesSample", "ShortcutSample", "shapes", "shortcut"]
