@@ -3,7 +3,9 @@
 For each scene (single-word answers by default: colour and shape questions), the model answers once and
 every method explains that answer on the same regions. Per method it reports mean insertion AUC, deletion
 AUC, the pointing game on the named object's ground-truth mask and box, forwards and seconds, plus the
-same numbers for random region orders (the sanity floor).
+same numbers for random region orders (the sanity floor). ``forwards`` is ``Explanation.cost["n_forward"]``
+(the scorer's images and the method's own forwards), the figure every other report shows; search methods
+draw their default map (``map_style="contribution"``, see :mod:`xattr_lab.attr.mapping`).
 """
 
 from __future__ import annotations
