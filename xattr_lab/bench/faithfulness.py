@@ -28,6 +28,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--early-stop", type=float, default=None)
     p.add_argument("--regions", default="slico:64")
     p.add_argument(
+        "--map-style", default=None, choices=["contribution", "reference"], help="map of eagle/lima (default: theirs)"
+    )
+    p.add_argument(
         "--baseline", default="black", help="what removed pixels become: black (EAGLE's), mean, white, gray, blur"
     )
     p.add_argument("--tasks", default="colour,shape", help="ShapesVLM tasks (single-word answers)")
@@ -54,6 +57,8 @@ def main(argv: list[str]) -> int:
             params: dict[str, Any] = {}
             if args.early_stop is not None and is_search[m]:
                 params["early_stop"] = args.early_stop
+            if args.map_style is not None and m in ("eagle", "lima"):
+                params["map_style"] = args.map_style
             start = time.perf_counter()
             e = xattr_lab.explain(
                 model,
@@ -95,6 +100,7 @@ def main(argv: list[str]) -> int:
             "regions": args.regions,
             "search": args.search,
             "early_stop": args.early_stop,
+            "map_style": args.map_style or "contribution",
             "baseline": args.baseline,
             "tasks": args.tasks,
             "seed": args.seed,
