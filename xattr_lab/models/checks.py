@@ -112,3 +112,27 @@ def check_dtype(dtype: Any, device: Any) -> Any:
     if not dtype.is_floating_point:
         raise ValueError(f"dtype: model weights need a floating dtype (float32, bfloat16, float16), got {dtype}")
     return dtype
+
+
+def check_processor(processor: Any, source: str = "the caller", exc: type[Exception] = TypeError) -> Any:
+    """``processor`` when it can prepare images (it has an ``image_processor``), else a clear error.
+
+    A bare tokenizer passed (or loaded) as the processor used to be accepted: the model then saw one literal
+    placeholder token and no pixels, and every map explained nothing.
+
+    Args:
+        processor: the processor to check.
+        source: where it came from, for the message (a directory, or ``"the caller"``).
+        exc: the error to raise (TypeError for a passed object, ValueError for a saved directory).
+
+    Raises:
+        TypeError: (or ``exc``) when ``processor`` has no image processor.
+    """
+    if getattr(processor, "image_processor", None) is None:
+        raise exc(
+            f"processor: the processor from {source} is a {type(processor).__name__} with no image processor, so "
+            "the model would never see the image. Pass (or save next to the model) a multimodal processor, "
+            "e.g. AutoProcessor.from_pretrained(...) or the family's processor built from an image processor "
+            "and a tokenizer (Qwen2-VL without torchvision: xattr_lab.models.qwen.image_only_processor)"
+        )
+    return processor

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from typing import Any
 
 from xattr_lab.models.batching import AutoBatch
-from xattr_lab.models.checks import check_batch_size
+from xattr_lab.models.checks import check_batch_size, check_processor
 from xattr_lab.models.hf_generation import GenerateMixin
 from xattr_lab.models.hf_inputs import PIXEL_SPACE_TOLERANCE, TEXT_KEYS, _Prepared, find_image_token_id
 from xattr_lab.models.hf_whitebox import WhiteBoxMixin
@@ -63,7 +63,7 @@ class HFScoringModel(GenerateMixin, WhiteBoxMixin):
         if not isinstance(pixel_space, bool):
             raise TypeError(f"pixel_space: expected True or False, got {pixel_space!r}")
         self.model = model.eval()
-        self.processor = processor
+        self.processor = check_processor(processor)
         self.tokenizer = getattr(processor, "tokenizer", processor)
         self.name = name or getattr(model.config, "_name_or_path", "") or type(model).__name__
         self.image_token_id = find_image_token_id(model.config, processor)

@@ -110,6 +110,7 @@ class InputsMixin(HFBase):
                 return self._cache[key]
             text = self.chat_text(prompt)
             enc = self._process([image], [text])
+            self._check_image_reached(enc)
             prep = _Prepared(image=image, text=text, enc=enc)
             if self.pixel_space:
                 prep.masker = self._pixel_space_masker(prep)
@@ -117,6 +118,22 @@ class InputsMixin(HFBase):
             while len(self._cache) > 8:
                 self._cache.popitem(last=False)
             return prep
+
+    def _check_image_reached(self, enc: dict[str, torch.Tensor]) -> None:
+        """Refuse inputs in which the model would not see the image (no pixels, or no image tokens).
+
+        A processor that drops the image (a tokenizer loaded as the processor) used to give a generation with
+        empty ``pixel_values`` and one literal placeholder token, and maps that explained nothing.
+        """
+        pixels = enc.get("pixel_values")
+        n_image = int((enc["input_ids"] == self.image_token_id).sum())
+        if pixels is None or pixels.numel() == 0 or n_image == 0:
+            raise ValueError(
+                f"model: the processor ({type(self.processor).__name__}) gave "
+                f"{'no pixel_values' if pixels is None or pixels.numel() == 0 else 'pixel_values'} and "
+                f"{n_image} image token(s) for this image and prompt, so {self.name} would not see the image; "
+                "load the model with its multimodal processor (xattr_lab.load_model(directory))"
+            )
 
     def _pixel_space_masker(self, prep: _Prepared) -> PixelSpaceMasker | None:
         pixels = prep.enc.get("pixel_values")

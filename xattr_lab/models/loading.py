@@ -9,10 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xattr_lab.models.checks import check_batch_size, check_device, check_dtype
+from xattr_lab.models.checks import check_batch_size, check_device, check_dtype, check_processor
 from xattr_lab.models.protocol import ScoringModel
 
 BUILTIN: dict[str, str] = {"toy-shapes": "xattr_lab.models.toy.build:WEIGHTS_DIR"}
+BUILTIN["toy-shortcut"] = "xattr_lab.models.toy.shortcut:WEIGHTS_DIR"  # planted mechanism (datasets.shortcut)
+BUILTIN["toy-clutter"] = "xattr_lab.models.toy.build:CLUTTER_DIR"
 # what **kwargs may carry to the adapter
 ADAPTER_OPTIONS = frozenset({"batch_size", "pixel_space", "name"})
 
@@ -25,19 +27,47 @@ def _builtin_dir(name: str) -> Path:
 
 
 def load_processor(path: str | Path, trust_remote_code: bool = False) -> Any:
-    """The processor saved at ``path`` (local files only), working around processors that need torchvision."""
+    """The processor saved at ``path`` (local files only), working around processors that need torchvision.
+
+    Qwen2-VL / Qwen2.5-VL directories take the image-only path when the stock processor cannot be built:
+    no torchvision (ImportError / ValueError), no video processor config (OSError), or a directory saved
+    under our ``ImageOnly…`` class name, which ``AutoProcessor`` would silently answer with a bare tokenizer.
+
+    Raises:
+        ValueError: when what loads has no image processor (a tokenizer saved alone, an unknown class).
+    """
     from transformers import AutoProcessor
 
-    try:
-        return AutoProcessor.from_pretrained(path, local_files_only=True, trust_remote_code=trust_remote_code)
-    except (ImportError, ValueError) as err:
-        # Qwen2-VL's processor insists on a video processor, which needs torchvision
-        from xattr_lab.models.qwen import load_image_only_processor
+    from xattr_lab.models.qwen import IMAGE_ONLY_PREFIX, load_image_only_processor, saved_processor_class
 
-        processor = load_image_only_processor(path, trust_remote_code)
-        if processor is None:
-            raise err
-        return processor
+    local = _local_dir(path)
+    name = saved_processor_class(local) if local else None
+    processor = None
+    if name and name.startswith(IMAGE_ONLY_PREFIX):
+        processor = load_image_only_processor(local, trust_remote_code)
+    if processor is None:
+        try:
+            processor = AutoProcessor.from_pretrained(
+                path, local_files_only=True, trust_remote_code=trust_remote_code
+            )
+        except (ImportError, ValueError, OSError) as err:
+            # Qwen2-VL's processor insists on a video processor (its config, and torchvision to build it)
+            processor = load_image_only_processor(local, trust_remote_code) if local else None
+            if processor is None:
+                raise err
+    return check_processor(processor, f"{path} (processor_class {name!r})" if name else str(path), ValueError)
+
+
+def _local_dir(path: str | Path) -> Path | None:
+    """The directory holding ``path``'s files: itself, or a hub id's snapshot in the local cache; else None."""
+    if Path(path).expanduser().is_dir():
+        return Path(path).expanduser()
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(str(path), local_files_only=True))
+    except (ImportError, OSError, ValueError):  # not cached, not a repo id: AutoProcessor's error is the one
+        return None
 
 
 def _from_pretrained(path: str | Path, device: Any, dtype: Any, trust_remote_code: bool) -> tuple[Any, Any]:

@@ -1,0 +1,193 @@
+"""Bring your own model: checkpoints saved with ``save_pretrained`` load with ``load_model(dir)`` and see the image.
+
+Issue 18 item 1: a Qwen2-VL directory saved from our image-only processor used to load with a bare tokenizer
+as its "processor"; the model then saw one literal placeholder and no pixels, and ``p_full == p_empty``. Every
+family here is saved, loaded from its directory, and must (a) build a processor with an image processor,
+(b) give the same answer as the in-memory pair, and (c) answer differently when the image is blacked out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from xattr_lab.models.loading import load_model, load_processor
+
+PROMPT = "what is in the image ?"
+TARGET = "red circle"
+
+
+def tiny_qwen2_5_vl() -> tuple[Any, Any]:
+    """Qwen2.5-VL (windowed vision attention, RMSNorm merger) with the image-only processor."""
+    from tiny import QWEN_TEMPLATE, text_config, word_tokenizer
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    from xattr_lab.models.qwen import image_only_processor
+
+    specials = ["<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|image_pad|>", "<|vision_end|>",
+                "<|video_pad|>"]  # fmt: skip
+    tok = word_tokenizer(specials, "<|image_pad|>", {"video_token": "<|video_pad|>"})
+    ids = {t: tok.convert_tokens_to_ids(t) for t in specials}
+    config = Qwen2_5_VLConfig(
+        text_config=text_config(len(tok), rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]}),
+        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
+                           patch_size=14, spatial_merge_size=2, temporal_patch_size=2, window_size=56,
+                           fullatt_block_indexes=[1], in_channels=3),  # fmt: skip
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+    )
+    torch.manual_seed(0)
+    model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    ip = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=56 * 56 * 4, patch_size=14, merge_size=2,
+                                  temporal_patch_size=2)  # fmt: skip
+    return model, image_only_processor(ip, tok, QWEN_TEMPLATE, base_name="Qwen2_5_VLProcessor")
+
+
+def _builders() -> dict[str, Any]:
+    from tiny import FAMILIES
+
+    return {**FAMILIES, "qwen2_5_vl": tiny_qwen2_5_vl}
+
+
+FAMILY_NAMES = ["llava", "llava_next", "qwen2_vl", "qwen2_5_vl", "idefics3"]
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """Each family built once and saved with ``save_pretrained`` (model and processor) to its own directory."""
+    cache: dict[str, tuple[Path, Any, Any]] = {}
+
+    def get(name: str) -> tuple[Path, Any, Any]:
+        if name not in cache:
+            model, processor = _builders()[name]()
+            path = tmp_path_factory.mktemp(name)
+            model.save_pretrained(path)
+            processor.save_pretrained(path)
+            cache[name] = (path, model, processor)
+        return cache[name]
+
+    return get
+
+
+def _image(seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (40, 52, 3), dtype=np.uint8)
+
+
+def _full_and_empty(m: Any) -> tuple[Any, np.ndarray]:
+    """The generation for ``TARGET`` and its probabilities with the whole image kept, then blacked out."""
+    gen = m.with_target(m.generate(_image(), PROMPT, 2), TARGET)
+    masks = np.stack([np.ones((40, 52)), np.zeros((40, 52))])
+    return gen, m.score(gen, masks).numpy()
+
+
+@pytest.mark.parametrize("family", FAMILY_NAMES)
+def test_saved_directory_loads_a_processor_that_shows_the_model_the_image(saved, family):
+    path, model, processor = saved(family)
+    loaded = load_model(path, device="cpu")
+    pair = load_model((model, processor))
+    assert loaded.processor.image_processor is not None
+    gen, probs = _full_and_empty(loaded)
+    ref_gen, ref = _full_and_empty(pair)
+    # the directory's processor prepares the same inputs as the one it was saved from
+    assert gen.input_ids.tolist() == ref_gen.input_ids.tolist()
+    assert gen.geometry["pixel_values_shape"] == ref_gen.geometry["pixel_values_shape"] != []
+    assert gen.geometry["n_image_tokens"] == ref_gen.geometry["n_image_tokens"] > 1
+    np.testing.assert_allclose(probs, ref, rtol=1e-4, atol=1e-6)
+    # the model's output depends on the image: blacking it out moves every target probability
+    assert np.all(np.abs(probs[0] - probs[1]) > 1e-6 * np.maximum(probs[0], 1e-12)), probs
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen2_5_vl"])
+def test_qwen_saves_under_the_stock_class_name(saved, family):
+    path, _, processor = saved(family)
+    stock = type(processor).__name__
+    assert stock in ("Qwen2VLProcessor", "Qwen2_5_VLProcessor")
+    assert json.loads((path / "processor_config.json").read_text())["processor_class"] == stock
+    assert not (path / "video_preprocessor_config.json").exists()  # the image-only path handles its absence
+    assert type(load_processor(path)).__qualname__ == f"ImageOnly{stock}"
+
+
+def test_a_directory_saved_under_the_old_image_only_name_still_loads(saved, tmp_path):
+    import shutil
+
+    path, _, _ = saved("qwen2_vl")
+    old = tmp_path / "old"
+    shutil.copytree(path, old)
+    for name in ("processor_config.json", "tokenizer_config.json"):
+        cfg = json.loads((old / name).read_text())
+        cfg["processor_class"] = "ImageOnlyQwen2VLProcessor"  # what saves wrote before the fix
+        (old / name).write_text(json.dumps(cfg))
+    m = load_model(old, device="cpu")
+    gen, probs = _full_and_empty(m)
+    assert gen.geometry["n_image_tokens"] > 1 and probs[0, 0] != probs[1, 0]
+
+
+def test_a_directory_whose_processor_is_a_tokenizer_is_refused(saved, tmp_path):
+    path, _, processor = saved("llava")
+    processor.tokenizer.save_pretrained(tmp_path)  # the tokenizer alone, as if the processor were lost
+    for name in ("config.json", "generation_config.json", "model.safetensors"):
+        (tmp_path / name).write_bytes((path / name).read_bytes())
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    cfg["processor_class"] = "MyOwnProcessor"  # a class AutoProcessor does not know: it falls back to the tokenizer
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="no image processor"):
+        load_model(tmp_path, device="cpu")
+
+
+def test_a_pair_with_a_tokenizer_for_processor_is_refused(saved):
+    _, model, processor = saved("llava")
+    with pytest.raises(TypeError, match="no image processor"):
+        load_model((model, processor.tokenizer))
+
+
+def test_the_adapter_refuses_inputs_without_pixels(saved):
+    _, model, processor = saved("llava")
+    m = load_model((model, processor))
+
+    def drop_pixels(images, texts, padding=False, _process=m._process):
+        enc = _process(images, texts, padding)
+        return {k: v for k, v in enc.items() if k != "pixel_values"}
+
+    m._process = drop_pixels  # what a processor that ignores images gives
+    with pytest.raises(ValueError, match="would not see the image"):
+        m.generate(_image(), PROMPT, 2)
+
+
+FRESH = """
+import json, sys
+import numpy as np, torch
+torch.set_num_threads(1)
+from xattr_lab.models.loading import load_model
+m = load_model(sys.argv[1], device="cpu")
+image = np.random.default_rng(0).integers(0, 256, (40, 52, 3), dtype=np.uint8)
+gen = m.with_target(m.generate(image, {prompt!r}, 2), {target!r})
+probs = m.score(gen, np.stack([np.ones((40, 52)), np.zeros((40, 52))])).numpy()
+print(json.dumps({{"processor": type(m.processor).__qualname__, "n_image_tokens": gen.geometry["n_image_tokens"],
+                  "probs": probs.tolist()}}))
+"""
+
+
+def test_qwen_directory_in_a_fresh_process(saved):
+    """The way a user loads a checkpoint: a new interpreter, nothing but the directory."""
+    path, model, processor = saved("qwen2_vl")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    code = FRESH.format(prompt=PROMPT, target=TARGET)
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env,
+                         timeout=300, check=True)  # fmt: skip
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    ref_gen, ref = _full_and_empty(load_model((model, processor)))
+    assert got["processor"] == "ImageOnlyQwen2VLProcessor"
+    assert got["n_image_tokens"] == ref_gen.geometry["n_image_tokens"] > 1
+    np.testing.assert_allclose(np.array(got["probs"]), ref, rtol=1e-4, atol=1e-6)
+    assert got["probs"][0] != got["probs"][1]
