@@ -9,6 +9,7 @@ plus the metric curves), wall seconds and peak memory.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +97,11 @@ def compare(
         returns its partial result where it has one (row ``partial=True``: not rescored, its metrics from
         the curve points it had scored, NaN elsewhere, pointing game NaN), the methods after it are not run
         (``info["not_run"]``) and ``info["interrupted"]`` is True. Ctrl-C before any method finished
-        raises KeyboardInterrupt.
+        raises KeyboardInterrupt. A method that raises an ordinary exception does not stop the others: its
+        row keeps NaN scores, the forwards and seconds it spent and ``error`` (``"TypeName: message"``), it
+        has no Explanation, ``info["errors"]`` maps it to the same text, and a RuntimeWarning names it. A
+        method whose map was made but whose rescoring raised keeps its Explanation and its own curves'
+        scores, with the error recorded alike.
 
     Raises:
         ValueError: for an empty or duplicated method list, unknown methods, parameters for methods not
@@ -104,6 +109,8 @@ def compare(
             whose shape is not the image's.
         TypeError: for a ``methods`` that is a plain string or holds anything but names, a non-int seed, a
             target list of anything but token ids, or a ``generation`` that is not a Generation.
+        RuntimeError: when every one of several methods raised (the first exception chained), listing each
+            error; a single method's own exception propagates unchanged.
     """
     from xattr_lab.attr.arguments import check_generation, check_seed, check_target
     from xattr_lab.attr.explain import explain
@@ -143,10 +150,13 @@ def compare(
         raise ValueError(f"mask: shape {np.shape(mask)} does not match the image {shape}")
     regs = make_regions(regions, generation.image, seed=seed)
     explanations, rows = [], []
+    errors: dict[str, str] = {}
+    first_error: Exception | None = None
     memory = _PeakMemory(model)
     interrupted = False
     for m in methods:
         start = time.perf_counter()
+        n_before = getattr(model, "n_forward", None)
         try:
             with memory:
                 e = explain(model, image, prompt, method=m, tokens=tokens, regions=regs, generation=generation,
@@ -155,14 +165,23 @@ def compare(
             # A method without partial results: nothing of it to keep; stop here with the rows so far.
             interrupted = True
             break
+        except Exception as err:  # one failing method must not throw away the others: record it, go on
+            first_error = first_error or err
+            errors[m] = _describe(err)
+            rows.append(_failed_row(m, errors[m], time.perf_counter() - start, memory.mb, model, n_before))
+            continue
         seconds = time.perf_counter() - start
         partial = bool(e.partial)
         scores: dict[str, Any] = dict(e.metrics)  # a partial row keeps what it measured (NaN elsewhere)
+        error = None
         if not partial:
             try:
                 scores = _scores(model, e, mask, box, rescore, kw.get("batch_size"))
             except KeyboardInterrupt:
                 partial = True
+            except Exception as err:  # the map stands; only its rescoring failed: keep its own curves
+                first_error = first_error or err
+                error = errors[m] = "rescoring: " + _describe(err)
         # A partial map is not the method's answer: its pointing game is not played (NaN).
         pointing = float("nan") if partial else scores.get("pointing_mask", scores.get("pointing_box", float("nan")))
         explanations.append(e)
@@ -176,13 +195,19 @@ def compare(
                 "seconds": float(seconds),
                 "peak_memory_mb": float(memory.mb),
                 "partial": partial,
+                "error": error,
             }
         )
         if partial:  # Ctrl-C means stop: the methods after this one are not run
             interrupted = True
             break
     if not explanations:
-        raise KeyboardInterrupt  # interrupted before any method finished: there is nothing to return
+        if interrupted:
+            raise KeyboardInterrupt  # interrupted before any method finished: there is nothing to return
+        if len(methods) == 1 and first_error is not None:
+            raise first_error  # one method asked for: its own exception, unchanged
+        listed = "; ".join(f"{k}: {v}" for k, v in errors.items())
+        raise RuntimeError(f"compare: every method failed ({listed})") from first_error
     info = {
         "model": getattr(model, "name", ""),
         "regions": regs.spec,
@@ -193,8 +218,41 @@ def compare(
         "rescored": bool(rescore),
         "interrupted": interrupted,
         "not_run": methods[len(rows) :],
+        "errors": errors,
     }
+    if errors:
+        warnings.warn(
+            f"compare: {len(errors)} of {len(methods)} methods failed and are recorded in their rows "
+            f"(info['errors']): {', '.join(errors)}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return Comparison(tuple(explanations), tuple(rows), info)
+
+
+def _describe(err: BaseException) -> str:
+    """``"TypeName: message"``, the one line a failed row keeps of its exception."""
+    return f"{type(err).__name__}: {err}".strip()
+
+
+def _failed_row(
+    method: str, error: str, seconds: float, peak_mb: float, model: Any, n_before: int | None
+) -> dict[str, Any]:
+    """The row of a method that raised: no scores (NaN), the forwards it spent, its error."""
+    n_after = getattr(model, "n_forward", None)
+    spent = n_after - n_before if isinstance(n_before, int) and isinstance(n_after, int) else 0
+    nan = float("nan")
+    return {
+        "method": method,
+        "insertion_auc": nan,
+        "deletion_auc": nan,
+        "pointing_game": nan,
+        "forwards": int(spent),
+        "seconds": float(seconds),
+        "peak_memory_mb": float(peak_mb),
+        "partial": False,
+        "error": error,
+    }
 
 
 def _scores(model: Any, e: Any, mask: Any, box: Any, rescore: bool, batch_size: int | None) -> dict[str, Any]:

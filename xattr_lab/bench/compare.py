@@ -49,7 +49,9 @@ def _faithfulness(model: Any, samples: list[Any], methods: list[str], regions: s
         if cmp.partial:  # Ctrl-C: stop the benchmark (exit 130) rather than average truncated rows
             raise KeyboardInterrupt
         for row in cmp.rows:
-            runs[row["method"]].append({k: float(v) for k, v in row.items() if k not in ("method", "partial")})
+            if row.get("error"):  # a method that raised has no scores to average (compare() warned)
+                continue
+            runs[row["method"]].append({k: float(v) for k, v in row.items() if k not in ("method", "partial", "error")})
     summary = {m: {k: float(np.nanmean([r[k] for r in rs])) for k in rs[0]} for m, rs in runs.items() if rs}
     return {"answer_accuracy": correct / max(len(samples), 1), "methods": summary}
 

@@ -25,6 +25,7 @@ COLUMNS = (
     "seconds",
     "peak_memory_mb",
     "partial",
+    "error",
 )
 
 
@@ -37,9 +38,11 @@ class Comparison:
         rows: one row per method with ``COLUMNS`` (``pointing_game`` is NaN without ground truth;
             ``forwards`` is the Explanation's ``cost["n_forward"]``: images scored, including each method's
             own forwards and the metric curves (the same figure the CLI, the views and the demo show);
-            ``partial`` is True for a row cut short by Ctrl-C: not rescored, NaN where not measured).
+            ``partial`` is True for a row cut short by Ctrl-C: not rescored, NaN where not measured;
+            ``error`` is None, or ``"TypeName: message"`` for a method that raised, whose row has NaN scores
+            and no Explanation, or whose rescoring raised, prefixed ``"rescoring: "``).
         info: provenance (model, regions, tokens, how memory was measured; ``interrupted`` and ``not_run``
-            after a Ctrl-C).
+            after a Ctrl-C; ``errors``: method → error text of each failed method).
     """
 
     explanations: tuple[Explanation, ...]
@@ -53,8 +56,13 @@ class Comparison:
 
     @property
     def methods(self) -> tuple[str, ...]:
-        """The compared methods' names."""
+        """The compared methods' names (failed ones included: see :attr:`errors`)."""
         return tuple(str(r["method"]) for r in self.rows)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Method → error text, for each method that raised instead of explaining (empty when all ran)."""
+        return {str(r["method"]): str(r["error"]) for r in self.rows if r.get("error")}
 
     def __getitem__(self, method: str) -> Explanation:
         """The Explanation of ``method``."""
@@ -75,7 +83,7 @@ class Comparison:
         import plotly.graph_objects as go
 
         def fmt(v: Any) -> str:
-            return f"{v:.3f}" if isinstance(v, float) else str(v)
+            return f"{v:.3f}" if isinstance(v, float) else "" if v is None else str(v)
 
         cells = [[fmt(r.get(c)) for r in rows] for c in COLUMNS]
         fig = go.Figure(go.Table(header={"values": list(COLUMNS)}, cells={"values": cells}))
@@ -88,7 +96,8 @@ class Comparison:
         if len(tokens) > 30:
             tokens = tokens[:27] + "..."
         cut = ", partial" if self.partial else ""
-        return f"Comparison({len(self.rows)} methods, tokens={tokens!r}{lead}{cut})"
+        failed = f", {len(self.errors)} failed" if self.errors else ""
+        return f"Comparison({len(self.rows)} methods, tokens={tokens!r}{lead}{failed}{cut})"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         try:
@@ -97,6 +106,22 @@ class Comparison:
             return result_bundle(self)
         except (ImportError, AttributeError):
             return {"text/plain": repr(self)}
+
+    def export_html(self, path: str | os.PathLike) -> Path:
+        """Write the comparison grid as one self-contained HTML page (no network needed to view it).
+
+        Methods that failed have no map; they are left out of the grid and named in the page's summary.
+
+        Raises:
+            RuntimeError: when the HTML views are not available in this installation.
+            ValueError: when ``path`` does not end in ``.html`` / ``.htm``.
+        """
+        try:
+            from xattr_lab.viz.html import export_html
+        except (ImportError, AttributeError) as err:
+            raise RuntimeError(f"export_html: the HTML views (xattr_lab.viz.html) are not available: {err}") from None
+        out = export_html(self, path)
+        return Path(out) if out is not None else Path(path)
 
     def to_view_data(self) -> dict[str, Any]:
         """What the comparison grid draws: maps, region scores, the table and the token strip's tokens.
@@ -110,11 +135,14 @@ class Comparison:
             return {"methods": []}
         first = self.explanations[0]
         gen = first.generation
+        # one column per Explanation: a failed method has no map to draw (its row keeps the error)
+        shown = [e.method for e in self.explanations]
+        by_method = {str(r["method"]): r for r in self.rows}
         metrics = {
-            str(r["method"]): {k: _num(v) for k, v in r.items() if k != "method" and _is_num(v)} for r in self.rows
+            m: {k: _num(v) for k, v in by_method.get(m, {}).items() if k != "method" and _is_num(v)} for m in shown
         }
         return {
-            "methods": list(self.methods),
+            "methods": shown,
             "image": np.asarray(gen.image, dtype=np.uint8),
             "labels": first.regions.labels.astype(np.int32),
             "region_scores": np.stack([e.region_scores for e in self.explanations]).astype(np.float32),
