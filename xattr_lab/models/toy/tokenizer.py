@@ -1,4 +1,4 @@
-"""The ShapesVLM's word-level tokenizer: one token per word of the shapes vocabulary."""
+"""The toy models' word-level tokenizer: one token per word of a closed vocabulary (the shapes one by default)."""
 
 from __future__ import annotations
 
@@ -24,15 +24,36 @@ CHAT_TEMPLATE = (
     "else message['content'][0]['text'] }} {{ eos_token }}{% endif %}{% endfor %}"
     "{% if add_generation_prompt %} <sep>{% endif %}"
 )
+# "<s> what colour is the star ? <image> <sep>": the question before the image, so that the image tokens (causal
+# attention) can read it, as the instruction-aware image queries of InstructBLIP do. ``toy-clutter`` uses it.
+CHAT_TEMPLATE_QUESTION_FIRST = (
+    "{{ bos_token }}"
+    "{% for message in messages %}{% if message['role'] == 'user' %}"
+    "{% if message['content'] is string %}{{ message['content'] }} <image>"
+    "{% else %}{% for part in message['content'] %}{% if part['type'] == 'text' %}{{ part['text'] }} {% endif %}"
+    "{% endfor %}{% for part in message['content'] %}{% if part['type'] == 'image' %}<image>{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{% elif message['role'] == 'assistant' %} <sep> {{ message['content'] if message['content'] is string "
+    "else message['content'][0]['text'] }} {{ eos_token }}{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %} <sep>{% endif %}"
+)
+TEMPLATES: dict[str, str] = {"image-first": CHAT_TEMPLATE, "question-first": CHAT_TEMPLATE_QUESTION_FIRST}
 
 
-def build_tokenizer() -> PreTrainedTokenizerFast:
-    """A lower-casing word-level tokenizer over ``SPECIAL_TOKENS + VOCABULARY`` (unknown words -> <unk>)."""
+def build_tokenizer(vocabulary: tuple[str, ...] = VOCABULARY) -> PreTrainedTokenizerFast:
+    """A lower-casing word-level tokenizer over ``SPECIAL_TOKENS + vocabulary`` (unknown words -> <unk>).
+
+    Args:
+        vocabulary: the words (default: the shapes world's ``VOCABULARY``); duplicates are not allowed.
+    """
     from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers
     from tokenizers.models import WordLevel
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {w: i for i, w in enumerate(SPECIAL_TOKENS + VOCABULARY)}
+    words = SPECIAL_TOKENS + tuple(vocabulary)
+    if len(set(words)) != len(words):
+        raise ValueError("vocabulary: expected distinct words, none of them a special token")
+    vocab = {w: i for i, w in enumerate(words)}
     tok = Tokenizer(WordLevel(vocab, unk_token=UNK))
     tok.normalizer = normalizers.Lowercase()
     # splits "circle?" into "circle", "?" so users need not type spaces before punctuation
