@@ -3,7 +3,9 @@
 Prints a JSON table. Held-out streams are seeds >= 1 of :func:`xattr_lab.datasets.shapes` (training uses
 stream 0). The default mode scores exact match of greedy answers in one teacher-forced forward per batch
 (identical to generating, see ``teacher_forced_exact``); ``--generate`` runs ``ScoringModel.generate``
-through the public API instead.
+through the public API instead. ``--world clutter`` (or any world of :mod:`xattr_lab.models.toy.answers`)
+scores that world's model on its held-out streams, e.g.
+``python -m xattr_lab.models.toy.evaluate --world clutter --n-per-task 100``.
 """
 
 from __future__ import annotations
@@ -19,25 +21,35 @@ import torch
 from xattr_lab.datasets.shapes import TASKS, ShapesSample, shapes
 
 
-def held_out(n_per_task: int, seed: int = 1) -> list[ShapesSample]:
-    """``n_per_task`` samples of every task from held-out stream ``seed`` (>= 1)."""
+def held_out(n_per_task: int, seed: int = 1, world: str = "shapes") -> list[ShapesSample]:
+    """``n_per_task`` samples of every task from held-out stream ``seed`` (>= 1) of ``world``."""
     if seed < 1:
         raise ValueError("seed: stream 0 is the training stream; use seed >= 1")
+    tasks, generator = _world(world)
     out: list[ShapesSample] = []
-    for i, task in enumerate(TASKS):
-        out += list(shapes(n_per_task, seed=seed * 100 + i, task=task))
+    for i, task in enumerate(tasks):
+        out += list(generator(n_per_task, seed=seed * 100 + i, task=task))
     return out
 
 
-def _table(samples: list[ShapesSample], correct: list[bool]) -> dict[str, Any]:
+def _world(world: str) -> tuple[tuple[str, ...], Any]:
+    if world == "shapes":
+        return TASKS, shapes
+    from xattr_lab.models.toy.answers import load_world
+
+    module, generator = load_world(world)
+    return tuple(module.TASKS), generator
+
+
+def _table(samples: list[ShapesSample], correct: list[bool], tasks: tuple[str, ...] = TASKS) -> dict[str, Any]:
     table: dict[str, Any] = {}
-    for task in TASKS:
+    for task in tasks:
         hits = [c for s, c in zip(samples, correct) if s.task == task]
         table[task] = round(sum(hits) / max(1, len(hits)), 4)
     absent = [c for s, c in zip(samples, correct) if s.absent]
     table["presence_absent"] = round(sum(absent) / max(1, len(absent)), 4)
     table["overall"] = round(sum(correct) / max(1, len(correct)), 4)
-    table["n"] = {t: sum(s.task == t for s in samples) for t in TASKS}
+    table["n"] = {t: sum(s.task == t for s in samples) for t in tasks}
     table["n"]["presence_absent"] = len(absent)
     return table
 
@@ -48,15 +60,17 @@ def evaluate(
     seed: int = 1,
     generate: bool = False,
     batch_size: int = 64,
+    world: str = "shapes",
 ) -> dict[str, Any]:
     """Accuracy per task (exact match of the whole answer) on held-out scenes.
 
     Args:
-        path: a saved ShapesVLM directory (default: the built-in weights).
+        path: a saved model directory (default: the world's built-in weights).
         n_per_task: samples per task.
         seed: held-out stream (>= 1).
         generate: use ``ScoringModel.generate`` (slow, the public path) instead of teacher forcing.
         batch_size: samples per forward in teacher-forced mode.
+        world: ``"shapes"`` (the ShapesVLM) or a world of :mod:`xattr_lab.models.toy.answers` (``"clutter"``).
 
     Returns:
         ``{task: accuracy, "presence_absent": ..., "overall": ..., "n": {...}, "seconds": ...}``.
@@ -66,8 +80,12 @@ def evaluate(
     from xattr_lab.models.toy.train import encode, teacher_forced_exact
 
     start = time.time()
+    if path is None and world != "shapes":
+        from xattr_lab.models.toy.answers import weights_dir
+
+        path = weights_dir(world)
     model = load_model(str(path or WEIGHTS_DIR), device="cpu")
-    samples = held_out(n_per_task, seed)
+    samples = held_out(n_per_task, seed, world)
     correct: list[bool] = []
     if generate:
         for s in samples:
@@ -76,9 +94,15 @@ def evaluate(
     else:
         n_image = int((model.generate(samples[0].image, samples[0].prompt, 1).input_ids == model.image_token_id).sum())
         for i in range(0, len(samples), batch_size):
-            batch = encode(samples[i : i + batch_size], model.tokenizer, n_image)
+            if world == "shapes":
+                batch = encode(samples[i : i + batch_size], model.tokenizer, n_image)
+            else:  # the saved chat template decides the layout (toy-clutter: question first)
+                from xattr_lab.models.toy.answers import encode_chat
+
+                batch = encode_chat(samples[i : i + batch_size], model.processor, n_image)
             correct += teacher_forced_exact(model.model, batch).tolist()
-    table = _table(samples, correct)
+    table = _table(samples, correct, _world(world)[0])
+    table["world"] = world
     table["mode"] = "generate" if generate else "teacher_forced_greedy"
     table["seconds"] = round(time.time() - start, 1)
     return table
@@ -91,9 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-per-task", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--generate", action="store_true")
+    parser.add_argument("--world", default="shapes", help="shapes (the ShapesVLM) or clutter")
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    torch.set_num_threads(2)
-    print(json.dumps(evaluate(args.path, args.n_per_task, args.seed, args.generate), indent=2))
+    torch.set_num_threads(args.threads)
+    table = evaluate(args.path, args.n_per_task, args.seed, args.generate, world=args.world)
+    print(json.dumps(table, indent=2))
     return 0
 
 
