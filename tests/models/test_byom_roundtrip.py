@@ -191,3 +191,77 @@ def test_qwen_directory_in_a_fresh_process(saved):
     assert got["n_image_tokens"] == ref_gen.geometry["n_image_tokens"] > 1
     np.testing.assert_allclose(np.array(got["probs"]), ref, rtol=1e-4, atol=1e-6)
     assert got["probs"][0] != got["probs"][1]
+
+
+# -- prompts as users write them (issue 18 item 4) and provenance (item 7) -----------------------------------
+
+
+@pytest.mark.parametrize("family", ["llava", "qwen2_vl", "idefics3"])
+def test_an_already_templated_prompt_passes_through(saved, family):
+    path, _, _ = saved(family)
+    m = load_model(path, device="cpu")
+    plain = m.generate(_image(), PROMPT, 2)
+    templated_prompt = m.chat_text(PROMPT)
+    assert templated_prompt != PROMPT and plain.geometry["chat_template"] == "processor"
+    templated = m.generate(_image(), templated_prompt, 2)
+    assert templated.input_ids.tolist() == plain.input_ids.tolist()  # not templated twice
+    assert templated.geometry["chat_template"] == "prompt"
+
+
+@pytest.mark.parametrize(
+    "family, prompt, words",
+    [
+        ("llava", "<image>\nwhat is in the image ?", "holds the image token '<image>' but is not chat-templated"),
+        ("llava", "USER: what is in the image ? ASSISTANT:", "looks already chat-templated .* no image token"),
+        ("llava", "USER: <image> <image> what ? ASSISTANT:", "holds the image token '<image>' 2 times"),
+        ("qwen2_vl", "<|vision_start|><|image_pad|><|vision_end|>what ?", "not chat-templated"),
+        ("qwen2_vl", "<|im_start|>user\nwhat ?<|im_end|>\n<|im_start|>assistant\n", "no image token '<|image_pad|>'"),
+        ("idefics3", "<image> what is in the image ?", "not chat-templated"),
+    ],
+)
+def test_a_prompt_that_places_the_image_ambiguously_is_refused(saved, family, prompt, words):
+    path, _, _ = saved(family)
+    m = load_model(path, device="cpu")
+    with pytest.raises(ValueError, match=words):
+        m.generate(_image(), prompt, 2)
+
+
+@pytest.mark.parametrize("family", ["llava", "qwen2_vl"])
+def test_a_template_only_in_the_tokenizer_is_used(family):
+    model, processor = _builders()[family]()
+    reference = load_model((model, processor)).chat_text(PROMPT)
+    template, processor.chat_template = processor.chat_template, None
+    processor.tokenizer.chat_template = template  # where many hub checkpoints keep it
+    m = load_model((model, processor))
+    gen = m.generate(_image(), PROMPT, 2)
+    assert m.chat_text(PROMPT) == reference and gen.geometry["chat_template"] == "tokenizer"
+
+
+def test_without_any_template_qwen_keeps_its_vision_span():
+    model, processor = tiny_qwen2_5_vl()
+    processor.chat_template = None
+    m = load_model((model, processor))
+    gen = m.generate(_image(), PROMPT, 2)
+    assert m.chat_text(PROMPT) == f"<|vision_start|><|image_pad|><|vision_end|>\n{PROMPT}"
+    assert gen.geometry["chat_template"] == "none" and gen.geometry["n_image_tokens"] > 1
+    own = m.generate(_image(), f"<|vision_start|><|image_pad|><|vision_end|> {PROMPT}", 2)
+    assert own.geometry["chat_template"] == "none, prompt holds the image token"
+
+
+@pytest.mark.parametrize("family, masking", [("llava", "pixel_space"), ("qwen2_vl", "mask_then_process")])
+def test_explanations_record_the_family_processor_masking_and_template(saved, family, masking):
+    import transformers
+
+    import xattr_lab
+
+    path, _, _ = saved(family)
+    m = load_model(path, device="cpu")
+    e = xattr_lab.explain(m, _image(), PROMPT, method="random", regions="grid:2", target=TARGET)
+    assert e.info["versions"]["transformers"] == transformers.__version__
+    assert e.info["family"] == family and e.info["masking"] == masking and e.info["chat_template"] == "processor"
+    assert e.info["processor"] == type(m.processor).__qualname__
+    assert e.info["image_processor"] == type(m.processor.image_processor).__qualname__
+    cmp = xattr_lab.compare(m, _image(), PROMPT, ["random"], regions="grid:2", target=TARGET)
+    assert {k: cmp.info[k] for k in ("family", "processor", "masking", "chat_template")} == {
+        k: e.info[k] for k in ("family", "processor", "masking", "chat_template")
+    }

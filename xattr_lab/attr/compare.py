@@ -219,6 +219,8 @@ def compare(
         "interrupted": interrupted,
         "not_run": methods[len(rows) :],
         "errors": errors,
+        # family, processor, masking path and chat template, from adapters that describe them
+        **(model.provenance(generation) if callable(getattr(model, "provenance", None)) else {}),
     }
     if errors:
         warnings.warn(

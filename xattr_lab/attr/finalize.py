@@ -27,6 +27,12 @@ def _versions() -> dict[str, str]:
         out["torch"] = torch.__version__
     except ImportError:  # pragma: no cover - torch is a hard dependency, kept defensive for results tools
         pass
+    import sys
+
+    for name in ("transformers", "captum"):  # only when loaded: an explanation never imports them for this
+        module = sys.modules.get(name)
+        if getattr(module, "__version__", None):
+            out[name] = str(module.__version__)
     return out
 
 
@@ -129,6 +135,8 @@ def build_explanation(
                 "regions": ctx.regions.spec,
                 "n_regions": ctx.regions.n,
                 "versions": _versions(),
+                # family, processor, masking path and chat template, from adapters that describe them
+                **(ctx.model.provenance(ctx.generation) if callable(getattr(ctx.model, "provenance", None)) else {}),
                 **{k: v for k, v in out.stats.items()},
             }
         ),

@@ -84,6 +84,32 @@ class HFScoringModel(GenerateMixin, WhiteBoxMixin):
     def __repr__(self) -> str:
         return f"HFScoringModel({self.name!r}, device={self.device.type}, n_forward={self.n_forward})"
 
+    def provenance(self, gen: Any = None) -> dict[str, Any]:
+        """What an explanation of this model records about how its inputs were built.
+
+        Args:
+            gen: a Generation of this model; adds the masking path and the chat template it used.
+
+        Returns:
+            ``family`` (the config's ``model_type``), ``processor`` and ``image_processor`` (class names),
+            and with ``gen``: ``masking`` (``"pixel_space"``: masks composited in the processed pixels;
+            ``"mask_then_process"``: each masked image re-run through the processor) and ``chat_template``
+            (``"processor"``, ``"tokenizer"``, ``"prompt"`` when passed through, ``"none"``: see
+            :mod:`xattr_lab.models.hf_chat`).
+        """
+        ip = getattr(self.processor, "image_processor", None)
+        out: dict[str, Any] = {
+            "family": str(getattr(self.model.config, "model_type", "") or type(self.model).__name__),
+            "processor": type(self.processor).__qualname__,
+            "image_processor": type(ip).__qualname__ if ip is not None else None,
+        }
+        geometry = getattr(gen, "geometry", None) or {}
+        if "pixel_space_masking" in geometry:
+            out["masking"] = "pixel_space" if geometry["pixel_space_masking"] else "mask_then_process"
+        if geometry.get("chat_template"):
+            out["chat_template"] = geometry["chat_template"]
+        return out
+
     @property
     def lock(self) -> threading.RLock:
         """The model's re-entrant lock: every forward, processor call and white-box hook of the adapter holds it.

@@ -18,6 +18,7 @@ import torch
 
 from xattr_lab.models.batching import AutoBatch
 from xattr_lab.models.checks import check_text
+from xattr_lab.models.hf_chat import ChatText, chat_text
 from xattr_lab.models.images import to_pil
 from xattr_lab.models.masking import PixelSpaceMasker, baseline_image, baseline_key, mask_images
 
@@ -36,6 +37,7 @@ class _Prepared:
     text: str
     enc: dict[str, torch.Tensor]
     masker: PixelSpaceMasker | None = None
+    template: str = ""  # where the chat template came from (hf_chat.SOURCES)
     baselines: dict[Any, torch.Tensor] = field(default_factory=dict)
 
 
@@ -83,14 +85,15 @@ class InputsMixin(HFBase):
     """Chat text, processor calls and the cache of prepared (image, prompt) pairs."""
 
     def chat_text(self, prompt: str) -> str:
-        """The model-ready text for ``prompt``: its chat template with one image, or image token + prompt."""
-        if getattr(self.processor, "chat_template", None):
-            messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
-            return self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        token = getattr(self.processor, "image_token", None) or self.tokenizer.convert_ids_to_tokens(
-            self.image_token_id
-        )
-        return f"{token}\n{prompt}"
+        """The model-ready text for ``prompt``: its chat template with one image, or image marker + prompt.
+
+        See :func:`xattr_lab.models.hf_chat.chat_text` (the template's source, and prompts that already hold
+        the image token or are already templated).
+        """
+        return self._chat(prompt).text
+
+    def _chat(self, prompt: str) -> ChatText:
+        return chat_text(self.processor, self.tokenizer, self.model.config, self.image_token_id, prompt)
 
     def _process(
         self, images: Sequence[np.ndarray], texts: Sequence[str], padding: bool = False
@@ -108,10 +111,10 @@ class InputsMixin(HFBase):
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            text = self.chat_text(prompt)
-            enc = self._process([image], [text])
+            chat = self._chat(prompt)
+            enc = self._process([image], [chat.text])
             self._check_image_reached(enc)
-            prep = _Prepared(image=image, text=text, enc=enc)
+            prep = _Prepared(image=image, text=chat.text, enc=enc, template=chat.source)
             if self.pixel_space:
                 prep.masker = self._pixel_space_masker(prep)
             self._cache[key] = prep
@@ -226,6 +229,7 @@ class InputsMixin(HFBase):
             "n_image_tokens": n_image,
             "pixel_values_shape": list(pixels.shape) if pixels is not None else [],
             "pixel_space_masking": prep.masker is not None,
+            "chat_template": prep.template,
         }
         if prep.masker is not None:
             geometry["height"], geometry["width"] = prep.masker.shape
