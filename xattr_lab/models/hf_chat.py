@@ -62,8 +62,11 @@ def _render(processor: Any, template: str, text: str, content_as_list: bool = Tr
 
 
 def _template_markers(processor: Any, tokenizer: Any, template: str, image_token: str, markup: str) -> list[str]:
-    """Strings whose presence in a prompt means it is already templated: the opening of the user turn up to the
-    image, the generation prompt, and the template's special tokens (image tokens excepted)."""
+    """Strings whose presence in a prompt means it is already templated.
+
+    They are the opening of the user turn up to the image, the generation prompt, and the template's special
+    tokens (image tokens excepted).
+    """
     rendered = _render(processor, template, _SENTINEL)
     if _SENTINEL not in rendered:
         return []
