@@ -54,13 +54,38 @@ def tiny_qwen2_5_vl() -> tuple[Any, Any]:
     return model, image_only_processor(ip, tok, QWEN_TEMPLATE, base_name="Qwen2_5_VLProcessor")
 
 
+def tiny_idefics3_split(size: int = 32, patch: int = 8) -> tuple[Any, Any]:
+    """Idefics3 / SmolVLM with image splitting (SmolVLM's default): tiles of ``size`` plus the global image."""
+    from tiny import IDEFICS_TEMPLATE, text_config, word_tokenizer
+    from transformers import Idefics3Config, Idefics3ForConditionalGeneration, Idefics3Processor
+    from transformers.models.idefics3.image_processing_pil_idefics3 import Idefics3ImageProcessorPil
+
+    tiles = [f"<row_{r}_col_{c}>" for r in range(1, 5) for c in range(1, 5)]
+    specials = ["<|im_start|>", "<image>", "<fake_token_around_image>", "<global-img>", "<end_of_utterance>", *tiles]
+    tok = word_tokenizer(specials, "<image>")
+    config = Idefics3Config(
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                           image_size=size, patch_size=patch),  # fmt: skip
+        text_config=text_config(len(tok)),
+        image_token_id=tok.convert_tokens_to_ids("<image>"),
+        scale_factor=2,
+    )
+    torch.manual_seed(0)
+    model = Idefics3ForConditionalGeneration(config).eval()
+    ip = Idefics3ImageProcessorPil(do_resize=True, size={"longest_edge": 2 * size},
+                                   max_image_size={"longest_edge": size}, do_image_splitting=True)  # fmt: skip
+    proc = Idefics3Processor(image_processor=ip, tokenizer=tok, image_seq_len=(size // patch // 2) ** 2,
+                             chat_template=IDEFICS_TEMPLATE)  # fmt: skip
+    return model, proc
+
+
 def _builders() -> dict[str, Any]:
     from tiny import FAMILIES
 
-    return {**FAMILIES, "qwen2_5_vl": tiny_qwen2_5_vl}
+    return {**FAMILIES, "qwen2_5_vl": tiny_qwen2_5_vl, "idefics3_split": tiny_idefics3_split}
 
 
-FAMILY_NAMES = ["llava", "llava_next", "qwen2_vl", "qwen2_5_vl", "idefics3"]
+FAMILY_NAMES = ["llava", "llava_next", "qwen2_vl", "qwen2_5_vl", "idefics3", "idefics3_split"]
 
 
 @pytest.fixture(scope="module")
@@ -169,28 +194,64 @@ import json, sys
 import numpy as np, torch
 torch.set_num_threads(1)
 from xattr_lab.models.loading import load_model
-m = load_model(sys.argv[1], device="cpu")
 image = np.random.default_rng(0).integers(0, 256, (40, 52, 3), dtype=np.uint8)
-gen = m.with_target(m.generate(image, {prompt!r}, 2), {target!r})
-probs = m.score(gen, np.stack([np.ones((40, 52)), np.zeros((40, 52))])).numpy()
-print(json.dumps({{"processor": type(m.processor).__qualname__, "n_image_tokens": gen.geometry["n_image_tokens"],
-                  "probs": probs.tolist()}}))
+out = {{}}
+for path in sys.argv[1:]:
+    m = load_model(path, device="cpu")
+    gen = m.with_target(m.generate(image, {prompt!r}, 2), {target!r})
+    probs = m.score(gen, np.stack([np.ones((40, 52)), np.zeros((40, 52))])).numpy()
+    out[path] = {{"processor": type(m.processor).__qualname__, "n_image_tokens": gen.geometry["n_image_tokens"],
+                  "probs": probs.tolist()}}
+print(json.dumps(out))
 """
 
 
-def test_qwen_directory_in_a_fresh_process(saved):
-    """The way a user loads a checkpoint: a new interpreter, nothing but the directory."""
-    path, model, processor = saved("qwen2_vl")
+def _fresh_process(paths: list[Path]) -> dict[str, Any]:
+    """Load each directory in a new interpreter (nothing but the directory) and score the image kept / blacked."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     code = FRESH.format(prompt=PROMPT, target=TARGET)
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env,
+    out = subprocess.run([sys.executable, "-c", code, *map(str, paths)], capture_output=True, text=True, env=env,
                          timeout=300, check=True)  # fmt: skip
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_every_family_in_a_fresh_process(saved):
+    """The way a user loads a checkpoint: a new interpreter and ``load_model(dir)``, for every family."""
+    paths = {family: saved(family)[0] for family in FAMILY_NAMES}
+    got = _fresh_process(list(paths.values()))
+    for family, path in paths.items():
+        _, model, processor = saved(family)
+        ref_gen, ref = _full_and_empty(load_model((model, processor)))
+        row = got[str(path)]
+        assert row["processor"] == type(processor).__qualname__, family
+        assert row["n_image_tokens"] == ref_gen.geometry["n_image_tokens"] > 1, family
+        np.testing.assert_allclose(np.array(row["probs"]), ref, rtol=1e-4, atol=1e-6, err_msg=family)
+        assert row["probs"][0] != row["probs"][1], family
+
+
+def test_qwen_in_the_hub_layout_with_the_template_in_the_tokenizer_config(saved, tmp_path):
+    """A hub-style Qwen2-VL directory: flat preprocessor_config.json, a video processor config (which needs
+    torchvision to build), and the legacy place of the chat template, tokenizer_config.json."""
+    path, model, processor = saved("qwen2_vl")
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    for name in ("config.json", "generation_config.json", "model.safetensors", "tokenizer.json"):
+        (hub / name).write_bytes((path / name).read_bytes())
+    nested = json.loads((path / "processor_config.json").read_text())
+    (hub / "preprocessor_config.json").write_text(json.dumps({**nested["image_processor"],
+                                                              "processor_class": "Qwen2VLProcessor"}))  # fmt: skip
+    video = {"video_processor_type": "Qwen2VLVideoProcessor", "processor_class": "Qwen2VLProcessor"}
+    (hub / "video_preprocessor_config.json").write_text(json.dumps(video))
+    tok_cfg = json.loads((path / "tokenizer_config.json").read_text())
+    tok_cfg["chat_template"] = (path / "chat_template.jinja").read_text()
+    (hub / "tokenizer_config.json").write_text(json.dumps(tok_cfg))
+    m = load_model(hub, device="cpu")
+    assert m.processor.image_processor is not None
+    gen, probs = _full_and_empty(m)
     ref_gen, ref = _full_and_empty(load_model((model, processor)))
-    assert got["processor"] == "ImageOnlyQwen2VLProcessor"
-    assert got["n_image_tokens"] == ref_gen.geometry["n_image_tokens"] > 1
-    np.testing.assert_allclose(np.array(got["probs"]), ref, rtol=1e-4, atol=1e-6)
-    assert got["probs"][0] != got["probs"][1]
+    assert gen.input_ids.tolist() == ref_gen.input_ids.tolist()
+    assert gen.geometry["chat_template"] == "tokenizer"  # its legacy place, not the bare fallback
+    np.testing.assert_allclose(probs, ref, rtol=1e-4, atol=1e-6)
 
 
 # -- prompts as users write them (issue 18 item 4) and provenance (item 7) -----------------------------------
