@@ -6,7 +6,8 @@ built-in ShapesVLM. Image tokens are found from the config / processor (``image_
 
 The adapter is assembled from one module per concern:
 
-* ``hf_inputs`` — chat text, processor calls, the per-(image, prompt) cache, geometry;
+* ``hf_chat`` — the chat template (processor, else tokenizer config) and prompts already templated;
+* ``hf_inputs`` — processor calls, the per-(image, prompt) cache, geometry;
 * ``hf_generation`` — ``generate`` and ``with_target``;
 * ``hf_scoring`` — teacher-forced ``score`` / ``score_text`` (batched, logits only at the targets);
 * ``hf_whitebox`` — processed pixels, image features, hidden states, the logit lens.
