@@ -20,6 +20,8 @@ _EXPORTS = {
     "rbo_ext": "xattr_lab.metrics.rank_similarity",
     "correction_area": "xattr_lab.metrics.hallucination",
     "hallucination_scores": "xattr_lab.metrics.hallucination",
+    "bootstrap_ci": "xattr_lab.metrics.uncertainty",
+    "paired_difference": "xattr_lab.metrics.uncertainty",
 }
 
 __all__ = list(_EXPORTS)
