@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 def load(name: str) -> Any:
@@ -61,13 +65,78 @@ def grid_for(n: int) -> str:
     return f"grid:{rows}x{n // rows}"
 
 
-def held_out_questions(n: int, seed: int, tasks: list[str]) -> list[Any]:
-    """``n`` ShapesVLM questions split over ``tasks``, one held-out stream per task (its own scenes)."""
-    from xattr_lab.datasets import shapes
+@dataclass(frozen=True)
+class Suite:
+    """A benchmark world: its dataset, its default model and the tasks each runner draws by default.
 
-    per = -(-n // len(tasks))
-    out = [s for i, t in enumerate(tasks) for s in shapes(per, seed=seed * 100 + i, task=t)]
-    return out[:n]
+    Attributes:
+        name: ``shapes``, ``clutter`` or ``shortcut``.
+        model: the ``load_model`` spec trained on this world (stream 0; streams >= 1 are held out).
+        tasks: default faithfulness tasks (those with a short answer).
+        caption: whether the world has caption scenes (TAM's localisation metrics).
+        cue: whether samples carry ``cue_mask`` (the planted mechanism: cue pointing is scored).
+    """
+
+    name: str
+    model: str
+    tasks: tuple[str, ...]
+    caption: bool
+    cue: bool = False
+
+
+SUITES: dict[str, Suite] = {
+    "shapes": Suite("shapes", "toy-shapes", ("colour", "shape"), caption=True),
+    # count has no target object (insertion and deletion only); caption is the localisation stream
+    "clutter": Suite("clutter", "toy-clutter", ("colour", "shape", "presence", "position", "count", "relation"), True),
+    "shortcut": Suite("shortcut", "toy-shortcut", ("colour",), caption=False, cue=True),
+}
+
+
+def suite(name: str) -> Suite:
+    """The Suite called ``name``; ValueError naming ``--suite`` otherwise."""
+    if name not in SUITES:
+        raise ValueError(f"--suite: expected one of {', '.join(SUITES)}, got {name!r}")
+    return SUITES[name]
+
+
+def _world(name: str) -> Any:
+    from xattr_lab import datasets
+
+    return getattr(datasets, name)
+
+
+def held_out_questions(n: int, seed: int, tasks: list[str], world: str = "shapes") -> list[Any]:
+    """``n`` questions **per task** of ``world``, one held-out stream per task (its own scenes).
+
+    Task ``i`` draws stream ``seed * 100 + i`` (every model trains on stream 0, so ``seed >= 1`` is held out).
+    In the shortcut world only scenes with a marker are kept: a scene without one has no cue to point at,
+    and its answer (``"none"``) is an absence, not evidence.
+    """
+    make = _world(world)
+    out: list[Any] = []
+    for i, t in enumerate(tasks):
+        if world == "shortcut":  # the stream is lazy: it stops once n scenes with a marker are found
+            stream = make(10 * n + 50, seed=seed * 100 + i, task=t)
+            out.extend(itertools.islice((s for s in stream if s.cue_mask.any()), n))
+        else:
+            out.extend(make(n, seed=seed * 100 + i, task=t))
+    return out
+
+
+def check_tasks(spec: str, world: Suite) -> list[str]:
+    """Comma-separated task names of ``world``, checked up front (``--tasks``)."""
+    known = _world_tasks(world.name)
+    tasks = [t for t in spec.split(",") if t]
+    bad = [t for t in tasks if t not in known]
+    if not tasks or bad:
+        raise ValueError(f"--tasks: expected names from {', '.join(known)} for suite {world.name}, got {spec!r}")
+    return tasks
+
+
+def _world_tasks(name: str) -> tuple[str, ...]:
+    import importlib
+
+    return importlib.import_module(f"xattr_lab.datasets.{name}").TASKS
 
 
 def method_names(spec: str) -> list[str]:
@@ -78,3 +147,116 @@ def method_names(spec: str) -> list[str]:
     for name in names:
         get_method(name)
     return names
+
+
+# Per-scene metrics the leaderboard compares against the reference, and which direction wins.
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "insertion_auc": True,
+    "deletion_auc": False,
+    "ahs": True,
+    "pointing_mask": True,
+    "pointing_box": True,
+    "pointing_cue": True,
+    "pointing_game": True,
+    "obj_iou": True,  # TAM's localisation scores (bench compare, caption scenes)
+    "func_iou": True,
+    "f1_iou": True,
+}
+
+
+def leaderboard(
+    runs: dict[str, list[dict[str, float]]], *, reference: str = "eagle", n_boot: int = 2000, seed: int = 0
+) -> dict[str, Any]:
+    """Mean ± bootstrap CI per method and metric, paired differences against ``reference``, saturation.
+
+    Args:
+        runs: method -> one row of metrics per scene, the same scenes in the same order for every method
+            (a scene a method failed on holds NaN, left out of its figures and of its pairs).
+        reference: the method every other is paired with (EAGLE); no pairs when it was not run.
+        n_boot: bootstrap resamples.
+        seed: bootstrap seed (the same for every figure, so a table reprints identically).
+
+    Returns:
+        ``{"ci": {method: {metric: {mean, low, high, n}}}, "vs_<reference>": {method: {metric: {diff, low,
+        high, win_rate, n}}}, "saturation": {...}}``.
+    """
+    from xattr_lab.metrics.uncertainty import bootstrap_ci, paired_difference, saturation
+
+    def column(rows: list[dict[str, float]], key: str) -> list[float]:
+        return [float(r.get(key, float("nan"))) for r in rows]
+
+    ci: dict[str, dict[str, dict[str, float]]] = {}
+    for m, rows in runs.items():
+        keys = sorted({k for r in rows for k in r})
+        ci[m] = {}
+        for k in keys:
+            est = bootstrap_ci(column(rows, k), n_boot=n_boot, seed=seed)
+            ci[m][k] = {"mean": est.mean, "low": est.low, "high": est.high, "n": est.n}
+    pairs: dict[str, dict[str, dict[str, float]]] = {}
+    if reference in runs:
+        ref = runs[reference]
+        for m, rows in runs.items():
+            if m == reference:
+                continue
+            pairs[m] = {}
+            for k, higher in HIGHER_IS_BETTER.items():
+                if k in ci[m] and k in ci[reference]:
+                    d = paired_difference(
+                        column(rows, k), column(ref, k), higher_is_better=higher, n_boot=n_boot, seed=seed
+                    )
+                    pairs[m][k] = {"diff": d.mean, "low": d.low, "high": d.high, "win_rate": d.win_rate, "n": d.n}
+    sat = saturation({m: c["insertion_auc"]["mean"] for m, c in ci.items() if "insertion_auc" in c})
+    return {
+        "ci": ci,
+        f"vs_{reference}": pairs,
+        "saturation": {
+            "random_insertion_auc": sat.random_insertion,
+            "best": list(sat.best) if sat.best else None,
+            "worst": list(sat.worst) if sat.worst else None,
+            "spread": sat.spread,
+            "warnings": list(sat.warnings),
+        },
+    }
+
+
+def render_leaderboard(board: dict[str, Any], title: str, reference: str = "eagle") -> str:
+    """The leaderboard as readable text: mean [95% CI] per metric, the pairs, the saturation figures."""
+
+    def num(v: float, signed: bool = False) -> str:
+        spec = ("+" if signed else "") + (".3f" if abs(v) < 10 else ".1f")
+        return format(v, spec)
+
+    def table(rows: dict[str, dict[str, str]], cols: list[str]) -> list[str]:
+        width = {k: max([len(k)] + [len(r.get(k, "-")) for r in rows.values()]) + 2 for k in cols}
+        first = max([len(m) for m in rows] + [6]) + 2
+        out = [f"{'method':<{first}}" + "".join(f"{k:<{width[k]}}" for k in cols)]
+        out += [f"{m:<{first}}" + "".join(f"{r.get(k, '-'):<{width[k]}}" for k in cols) for m, r in rows.items()]
+        return out
+
+    ci = board["ci"]
+    metrics = [k for k in HIGHER_IS_BETTER if any(k in c for c in ci.values())]
+    metrics += [k for k in ("forwards", "seconds") if any(k in c for c in ci.values())]
+    cells = {
+        m: {k: f"{num(v['mean'])} [{num(v['low'])}, {num(v['high'])}]" for k, v in c.items() if v["n"]}
+        for m, c in ci.items()
+    }
+    lines = [title, "", *table(cells, metrics)]
+    pairs = board.get(f"vs_{reference}", {})
+    if pairs:
+        lines += ["", f"paired against {reference}: mean of (method - {reference}) [95% CI] and win rate"]
+        cells = {
+            m: {k: f"{num(p['diff'], True)} [{num(p['low'], True)}, {num(p['high'], True)}] w{p['win_rate']:.2f}"
+                for k, p in per.items() if p["n"]}
+            for m, per in pairs.items()
+        }  # fmt: skip
+        lines += table(cells, [k for k in HIGHER_IS_BETTER if any(k in c for c in cells.values())])
+    sat = board["saturation"]
+    spread = (
+        f"non-random spread {sat['spread']:.3f} (best {sat['best'][0]} {sat['best'][1]:.3f}, "
+        f"worst {sat['worst'][0]} {sat['worst'][1]:.3f})"
+        if sat["best"] and sat["worst"] and np.isfinite(sat["spread"])
+        else "non-random spread: fewer than two methods"
+    )
+    lines += ["", f"saturation guard: random insertion AUC {sat['random_insertion_auc']:.3f}; {spread}"]
+    lines += [f"WARNING {w}" for w in sat["warnings"]] or ["  no warning (random <= 0.6 and spread >= 0.1)"]
+    return "\n".join(lines)
