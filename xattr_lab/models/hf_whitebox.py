@@ -15,6 +15,7 @@ import torch
 from xattr_lab.models.checks import check_generation
 from xattr_lab.models.hf_inputs import TEXT_KEYS, _Prepared
 from xattr_lab.models.hf_scoring import ScoringMixin
+from xattr_lab.models.pixel_geometry import PixelGeometry, geometry_for
 from xattr_lab.models.protocol import Generation
 
 
@@ -35,6 +36,17 @@ class WhiteBoxMixin(ScoringMixin):
         if baseline is None:
             return prep.enc["pixel_values"].clone()
         return self._processed_baseline(prep, baseline).clone()
+
+    def pixel_geometry(self, gen: Generation) -> PixelGeometry | None:
+        """Where ``gen``'s processed pixels come from in its image (None for one ``[1, 3, h, w]`` image).
+
+        Qwen's patch rows and the tiles of LLaVA-NeXT / Idefics3 map back through this (see
+        :mod:`xattr_lab.models.pixel_geometry`); a single image maps back through ``to_image_map``.
+        """
+        check_generation(gen)
+        prep = self._prepare(gen.image, gen.prompt)
+        ip = getattr(self.processor, "image_processor", None)
+        return geometry_for(ip, gen.image.shape[:2], prep.enc)
 
     def pixel_forward(
         self, gen: Generation, pixel_values: torch.Tensor, positions: list[int] | None = None

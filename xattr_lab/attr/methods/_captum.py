@@ -103,7 +103,13 @@ class PixelMaskForward:
 
 
 class PixelForward:
-    """Differentiable forward over processed pixels [B, ...] (``model.pixel_forward``)."""
+    """Differentiable forward over processed pixels, one example per image along Captum's dim 0.
+
+    Captum sees ``[B, *processed]``: each example is the whole processed layout of one image (LLaVA's
+    ``[1, 3, h, w]``, the tiles ``[1, T, 3, h, w]`` of NeXT / Idefics3, Qwen's patch rows ``[n, C·T·P·P]``),
+    so IG's steps batch along the right axis (before, Qwen's patch rows were taken for examples and IG ran
+    one forward per step). The forward stacks the B layouts the way ``model.pixel_forward`` reads them.
+    """
 
     def __init__(self, ctx: MethodContext) -> None:
         from xattr_lab.models.whitebox import require
@@ -114,16 +120,66 @@ class PixelForward:
 
     def __call__(self, pixels: Any) -> Any:
         ctx = self.ctx
-        self.n_images += int(pixels.shape[0])
-        probs = ctx.model.pixel_forward(ctx.generation, pixels, list(ctx.positions))
+        b = int(pixels.shape[0])
+        self.n_images += b
+        flat = pixels.reshape(b * pixels.shape[1], *pixels.shape[2:])
+        probs = ctx.model.pixel_forward(ctx.generation, flat, list(ctx.positions))
         # log(p + eps), not log(clamp(p)): a clamp has zero gradient below eps and breaks IG completeness
         return (probs.float() + EPS).log().sum(dim=1)
 
     def inputs(self) -> tuple[Any, Any]:
-        """The processed pixels and the processed baseline, as Captum inputs."""
+        """The processed pixels and the processed baseline, each ``[1, *processed]``, as Captum inputs."""
         model, gen = self.ctx.model, self.ctx.generation
-        pixels = model.processed_pixels(gen).detach().requires_grad_(True)
-        return pixels, model.processed_pixels(gen, baseline=self.ctx.baseline).detach()
+        pixels = model.processed_pixels(gen).detach()[None].requires_grad_(True)
+        return pixels, model.processed_pixels(gen, baseline=self.ctx.baseline).detach()[None]
+
+
+def image_gradient(ctx: MethodContext, values: Any) -> np.ndarray | None:
+    """An attribution over one image's processed layout carried to the image, per channel: [C, H, W].
+
+    Tiles and Qwen's patch rows go through ``model.pixel_geometry`` (tiles' gradients summed: the chain
+    rule, see :mod:`xattr_lab.models.pixel_geometry`). None for a single ``[1, 3, h, w]`` image, which keeps
+    the resize/crop mapping of ``to_image_map`` (callers reduce channels first).
+    """
+    geometry_of = getattr(ctx.model, "pixel_geometry", None)
+    geometry = geometry_of(ctx.generation) if geometry_of is not None else None
+    if geometry is None:
+        return None
+    arr = values.detach().double().cpu().numpy() if hasattr(values, "detach") else np.asarray(values, np.float64)
+    tiles = geometry.tiles(arr)  # [n, C, h, w]
+    return np.stack([geometry.to_image(tiles[:, c], mode="gradient") for c in range(tiles.shape[1])])
+
+
+def gradient_output(
+    ctx: MethodContext,
+    values: Any,
+    reduce: str,
+    params: dict[str, Any],
+    n_images: int,
+    partial: bool = False,
+    stats: dict[str, Any] | None = None,
+) -> MethodOutput:
+    """A pixel map from a gradient-type attribution over one image's processed layout.
+
+    Args:
+        ctx: the method context.
+        values: the attribution, with the layout of ``processed_pixels`` (Captum's example 0).
+        reduce: ``"sum"`` (channels summed: IG) or ``"absmax"`` (largest absolute channel: Saliency), taken
+            after the tiles are combined, so a pixel seen by several tiles gets |Σ gradients|.
+        params: the method's parameters.
+        n_images: images the method's forwards ran.
+        partial: whether the run was interrupted.
+        stats: extra statistics.
+    """
+    if reduce not in ("sum", "absmax"):
+        raise ValueError(f"reduce: expected 'sum' or 'absmax', got {reduce!r}")
+    image = image_gradient(ctx, values)
+    if image is None:
+        tile = values.reshape(-1, *values.shape[-3:])[0]
+        reduced = tile.sum(0) if reduce == "sum" else tile.abs().amax(0)
+        return pixel_output(ctx, reduced, params, n_images, partial=partial, stats=stats)
+    reduced = image.sum(0) if reduce == "sum" else np.abs(image).max(0)
+    return pixel_output(ctx, reduced, params, n_images, processed=False, partial=partial, stats=stats)
 
 
 def ones_mask(ctx: MethodContext) -> Any:

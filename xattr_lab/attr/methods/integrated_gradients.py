@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from xattr_lab.attr.context import MethodContext, MethodOutput
-from xattr_lab.attr.methods._captum import PixelForward, pixel_output, unscored_output
+from xattr_lab.attr.methods._captum import PixelForward, gradient_output, unscored_output
 
 
 def integrated_gradients(ctx: MethodContext, n_steps: int = 16, internal_batch_size: int | None = None) -> MethodOutput:
@@ -17,7 +17,9 @@ def integrated_gradients(ctx: MethodContext, n_steps: int = 16, internal_batch_s
         internal_batch_size: images per backward pass (default: all ``n_steps`` at once).
 
     Returns:
-        A signed pixel map (channels summed), carried back to the image's resolution. After Ctrl-C, a
+        A signed pixel map (channels summed), carried back to the image's resolution; for tiles (LLaVA-NeXT,
+        Idefics3) and Qwen's patch rows, through the processor's geometry, the tiles' attributions summed
+        (the chain rule; :mod:`xattr_lab.models.pixel_geometry`), which keeps their total. After Ctrl-C, a
         partial map: the sum over the backward passes that finished, i.e. the integral along the path from
         the baseline up to the last finished step (Captum's steps run from the baseline towards the image),
         which does not add up to f(image) − f(baseline); ``n_steps_done`` says how far it got. With the
@@ -56,8 +58,8 @@ def integrated_gradients(ctx: MethodContext, n_steps: int = 16, internal_batch_s
             return unscored_output(ctx, params, {"n_forward_method": forward.n_images, "n_steps_done": 0})
         stats = {"n_steps_done": ig.done}
         partial = ig.done < n_steps
-        return pixel_output(ctx, ig.total[0].sum(0), params, forward.n_images, partial=partial, stats=stats)
-    return pixel_output(ctx, attr[0].sum(0), params, forward.n_images)
+        return gradient_output(ctx, ig.total[0], "sum", params, forward.n_images, partial=partial, stats=stats)
+    return gradient_output(ctx, attr[0], "sum", params, forward.n_images)
 
 
 integrated_gradients.family = "baseline"  # type: ignore[attr-defined]
