@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import torch
 
     from xattr_lab.models.protocol import Generation
+    from xattr_lab.models.token_grid import TokenLayout
 
 
 def require(model: Any, what: str, *attrs: str) -> None:
@@ -37,6 +38,9 @@ class LensReadout:
         grid: (rows, cols) of the image-token grid.
         weight: float [V, D] unembedding matrix (bias in ``bias`` or None).
         bias: float [V] or None.
+        layout: for tiled models (LLaVA-NeXT, Idefics3 with image splitting), where every image token lies
+            in the image (:class:`~xattr_lab.models.token_grid.TokenLayout`); None for one token grid.
+            ``grid`` is then the first (base / global) view's shape.
     """
 
     hidden: torch.Tensor
@@ -46,6 +50,7 @@ class LensReadout:
     grid: tuple[int, int]
     weight: torch.Tensor
     bias: torch.Tensor | None
+    layout: TokenLayout | None = None
 
     def logits(self, positions: Any, classes: Any = None) -> torch.Tensor:
         """Logits [P, C] at ``positions`` for ``classes`` (all V classes when None)."""
@@ -71,11 +76,16 @@ class LensReadout:
 def lens_readout(model: Any, gen: Generation) -> LensReadout:
     """One forward with hidden states, packaged for logit-lens reads at any position and class.
 
+    Tiled models (LLaVA-NeXT, Idefics3 with image splitting) get a ``layout`` placing every tile's tokens in
+    the image (see :mod:`~xattr_lab.models.token_grid`).
+
     Raises:
         TypeError: when the model lacks ``hidden_states()`` or an output embedding.
         ValueError: when the image-token grid cannot be inferred.
     """
     import torch
+
+    from xattr_lab.models.token_grid import token_layout
 
     require(model, "the logit lens", "hidden_states", "model")
     unembed = model.model.get_output_embeddings()
@@ -87,10 +97,12 @@ def lens_readout(model: Any, gen: Generation) -> LensReadout:
         where = (ids == image_token).nonzero().flatten().numpy()
     else:
         where = np.arange(*gen.image_token_span)
-    grid = image_grid(gen, len(where))
+    # a tiled model's token count can happen to be a square: its layout is asked for first
+    layout = token_layout(model, gen, where)
+    grid = layout.views[0].shape if layout is not None else image_grid(gen, len(where))
     weight = unembed.weight.detach().float().cpu()
     bias = None if getattr(unembed, "bias", None) is None else unembed.bias.detach().float().cpu()
-    return LensReadout(hidden, ids, int(gen.input_ids.shape[0]), where, grid, weight, bias)
+    return LensReadout(hidden, ids, int(gen.input_ids.shape[0]), where, grid, weight, bias, layout)
 
 
 def image_grid(gen: Generation, n_tokens: int) -> tuple[int, int]:

@@ -123,7 +123,9 @@ def token_map(
         prompt: positions of the user prompt's tokens in the input (needed by ``"reference"``).
 
     Returns:
-        The image map on the token grid and the context's text scores, jointly min-max normalised.
+        The image map on the token grid and the context's text scores, jointly min-max normalised. For a
+        tiled model (``lens.layout`` set) the map is a tuple of per-view grids (base / global view first),
+        each filtered on its own and all normalised together.
     """
     check_variant(variant)
     ids = lens.ids.numpy()
@@ -151,6 +153,9 @@ def token_map(
         maps = np.maximum(lens.logits(lens.image_positions, ids[context]).numpy().T.astype(np.float64), 0.0)
         weights = text if relevance is None else (1.0 - np.asarray(relevance(context, p))) * text
         out = eci(raw, maps, weights)
+    if getattr(lens, "layout", None) is not None:
+        grids, text = _tiled_maps(lens.layout.grids(out), all_text, keep, use_filter, normalise, variant)
+        return grids, context, text
     grid = out.reshape(lens.grid)
     if variant == "reference":
         # the reference normalises with every earlier text token's score, then filters (reflect padding)
@@ -164,6 +169,41 @@ def token_map(
         return grid, context, text
     grid, text = _joint_minmax(grid, text)
     return grid, context, text
+
+
+def _tiled_maps(
+    grids: tuple[np.ndarray, ...],
+    all_text: np.ndarray,
+    keep: np.ndarray,
+    use_filter: bool,
+    normalise: bool,
+    variant: str,
+) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """A tiled model's per-view grids, filtered per view and normalised jointly (with the text scores).
+
+    The same steps as one grid, in each variant's order: every view is a spatial grid of its own (the rank
+    filter never mixes cells of two views), and one min-max spans all views and the text scores.
+    """
+    text = all_text[keep]
+    if variant == "reference":
+        if normalise:
+            flat, all_text = _joint_minmax(np.concatenate([g.ravel() for g in grids]), all_text)
+            grids, text = _unflatten(flat, grids), all_text[keep]
+        return tuple(rank_gaussian_filter(g, "reflect") if use_filter else g for g in grids), text
+    if use_filter:
+        grids = tuple(rank_gaussian_filter(g) for g in grids)
+    if not normalise:
+        return tuple(grids), text
+    flat, text = _joint_minmax(np.concatenate([g.ravel() for g in grids]), text)
+    return _unflatten(flat, grids), text
+
+
+def _unflatten(flat: np.ndarray, like: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    out, start = [], 0
+    for g in like:
+        out.append(flat[start : start + g.size].reshape(g.shape))
+        start += g.size
+    return tuple(out)
 
 
 def _joint_minmax(grid: np.ndarray, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -239,10 +279,11 @@ def tam_maps(
         def relevance(context: np.ndarray, p: int) -> np.ndarray:
             return context_relevance(lens, context, lens.n_input + p, arc_k, arc_p, arc_rbo)
 
-    maps = [
-        to_image_map(model, gen, token_map(lens, p, use_eci, use_filter, relevance, normalise, variant, prompt)[0])
-        for p in positions
-    ]
+    def place(grid: Any) -> np.ndarray:
+        # a tiled model's views are placed tile by tile (see xattr_lab.models.token_grid)
+        return to_image_map(model, gen, grid) if lens.layout is None else lens.layout.to_image(grid)
+
+    maps = [place(token_map(lens, p, use_eci, use_filter, relevance, normalise, variant, prompt)[0]) for p in positions]
     return np.stack(maps).astype(np.float32)
 
 
