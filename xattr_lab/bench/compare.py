@@ -1,17 +1,20 @@
 """``xattr-lab bench compare``: every method on held-out scenes, faithfulness and localisation, with intervals.
 
-``--suite`` picks the world and its model: ``shapes`` (ShapesVLM, the default), ``clutter`` (``toy-clutter``)
-or ``shortcut`` (``toy-shortcut``, where a marker's colour decides the answer).
+``--suite`` picks the world and its model: ``shapes`` (ShapesVLM, the default), ``clutter``
+(``toy-clutter``) or ``shortcut`` (``toy-shortcut``, where a marker's colour decides the answer); each with
+default regions fine enough for its pointing games (``Suite.regions``: slico:16, slico:64, slico:32).
 
 Faithfulness: for each held-out question (``--n`` per task, 100 by default) the model answers once and every
 method explains that answer on the same regions (``xattr_lab.compare``); per method and scene insertion AUC,
 deletion AUC, the pointing game on the named object's mask and box (plausibility), in the shortcut world the
 pointing game on the cue's mask (``pointing_cue``: what the model really uses, the faithfulness ground
-truth), forwards and seconds. It prints each metric's mean with a 95% percentile-bootstrap interval over
-scenes, each method's paired difference against EAGLE (mean, interval, win rate), the saturation guard, and
-which of EAGLE's claims against each Captum baseline hold: ``eagle_vs_captum`` compares the means (as
-before suites), ``eagle_vs_captum_ci`` says ``holds`` when the paired interval excludes zero in EAGLE's
-favour, ``fails`` when it excludes zero against EAGLE and ``undecided`` otherwise.
+truth), forwards and seconds, and the pointing games' ceiling for region-level maps (``pointing_ceiling``:
+the share of scenes where some region is mostly inside the ground truth). It prints each metric's mean with
+a 95% percentile-bootstrap interval over scenes, each method's paired difference against EAGLE (mean,
+interval, win rate), the saturation guard, and which of EAGLE's claims against each Captum baseline hold:
+``eagle_vs_captum`` compares the means (as before suites), ``eagle_vs_captum_ci`` says ``holds`` when the
+paired interval excludes zero in EAGLE's favour, ``fails`` when it excludes zero against EAGLE and
+``undecided`` otherwise.
 
 Localisation (TAM's metrics): for caption scenes (``--n-captions``; worlds with captions) the ground-truth
 caption is teacher-forced and each white-box map method draws one map per word; colour and shape words are
@@ -30,6 +33,7 @@ import numpy as np
 
 from xattr_lab.bench._common import (
     SUITES,
+    ceiling_summary,
     check_out,
     check_tasks,
     emit,
@@ -37,6 +41,7 @@ from xattr_lab.bench._common import (
     leaderboard,
     load,
     method_names,
+    render_ceiling,
     render_leaderboard,
     set_threads,
 )
@@ -174,7 +179,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--n-captions", type=int, default=100, help="held-out caption scenes (localisation); 0 skips")
     p.add_argument("--tasks", default=None, help="comma-separated tasks (default: the suite's short-answer tasks)")
     p.add_argument("--methods", default=",".join(ALL), help="comma-separated registry names")
-    p.add_argument("--regions", default="slico:16")
+    p.add_argument("--regions", default=None, help="regions spec (default: the suite's, see Suite.regions)")
     p.add_argument("--search", default=None, help="search engine for EAGLE and LiMA (default: theirs)")
     p.add_argument("--seed", type=int, default=1, help="scene stream (>= 1 is held out from training)")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
@@ -193,12 +198,13 @@ def main(argv: list[str]) -> int:
         p.error(str(err))
     check_out(args.out)
     model_name = args.model or world.model
+    regions = args.regions or world.regions
     methods = method_names(args.methods)
     threads = set_threads(args.threads)
     model = load(model_name)
     start = time.perf_counter()
     samples = held_out_questions(args.n, args.seed, tasks, world.name) if args.n else []
-    runs, correct = _faithfulness(model, samples, methods, args.regions, args.search, world.cue)
+    runs, correct = _faithfulness(model, samples, methods, regions, args.search, world.cue)
     board = leaderboard({m: r for m, r in runs.items() if r}, n_boot=args.n_boot, seed=args.boot_seed)
     summary = {m: {k: c["mean"] for k, c in per.items()} for m, per in board["ci"].items()}
     loc_methods = [m for m in methods if m in MAP_METHODS]
@@ -218,7 +224,7 @@ def main(argv: list[str]) -> int:
         "n_per_task": args.n,
         "tasks": ",".join(tasks),
         "n_captions": len(captions),
-        "regions": args.regions,
+        "regions": regions,
         "search": args.search or "default",
         "seed": args.seed,
         "threads": threads,
@@ -226,6 +232,7 @@ def main(argv: list[str]) -> int:
         "answer_accuracy": float(np.mean(correct)) if correct else float("nan"),
         "methods": summary,
         **board,
+        "pointing_ceiling": ceiling_summary(samples, regions, world.cue) if samples else {},
         **_claims(summary, board.get("vs_eagle", {})),
         "localisation": loc,
         "localisation_ci": loc_board.get("ci", {}),
@@ -239,10 +246,11 @@ def main(argv: list[str]) -> int:
     title = (
         f"bench compare, suite {world.name}, model {model_name}: {len(samples)} held-out scenes "
         f"({args.n} per task: {', '.join(tasks)}), answer accuracy {result['answer_accuracy']:.3f}, "
-        f"regions {args.regions}; mean [95% bootstrap CI over scenes]"
+        f"regions {regions}; mean [95% bootstrap CI over scenes]"
     )
     if board["ci"]:
         print(render_leaderboard(board, title), file=sys.stderr)
+        print(render_ceiling(result["pointing_ceiling"], regions), file=sys.stderr)
     if loc_board:
         lines = [f"localisation on {len(captions)} caption scenes (TAM's metrics), mean [95% CI]:"]
         for m, per in loc_board["ci"].items():

@@ -1,18 +1,20 @@
 """``xattr-lab bench faithfulness``: methods side by side on held-out scenes, with bootstrap intervals.
 
 ``--suite`` picks the world and its model: ``shapes`` (ShapesVLM, the default), ``clutter`` (160-px scenes
-that need binding, ``toy-clutter``) or ``shortcut`` (a marker's colour decides the answer, ``toy-shortcut``).
-For each scene (``--n`` per task, 100 by default, on held-out streams) the model answers once and every
-method explains that answer on the same regions. Per method and scene it records insertion AUC, deletion
-AUC, AHS, the pointing game on the named object's ground-truth mask and box, in the shortcut world also on
-the cue's mask (``pointing_cue``: the evidence the model really uses, so cue pointing is the faithfulness
-ground truth and object pointing plausibility), forwards and seconds. It prints every metric's mean with a
-95% percentile-bootstrap interval over scenes, each method's paired difference against EAGLE (mean, its
-interval, win rate), and a saturation guard (random's insertion AUC above 0.6, or the non-random methods
-less than 0.1 apart), as strict JSON on stdout and as a table on stderr. ``forwards`` is
-``Explanation.cost["n_forward"]`` (the scorer's images and the method's own forwards), the figure every
-other report shows; search methods draw their default map (``map_style="contribution"``, see
-:mod:`xattr_lab.attr.mapping`).
+that need binding, ``toy-clutter``) or ``shortcut`` (a marker's colour decides the answer,
+``toy-shortcut``). For each scene (``--n`` per task, 100 by default, on held-out streams) the model answers
+once and every method explains that answer on the same regions. Per method and scene it records insertion
+AUC, deletion AUC, AHS, the pointing game on the named object's ground-truth mask and box, in the shortcut
+world also on the cue's mask (``pointing_cue``: the evidence the model really uses, so cue pointing is the
+faithfulness ground truth and object pointing plausibility), forwards and seconds. ``pointing_ceiling`` is
+the share of scenes where some region is mostly inside the ground truth: a region-level map cannot win the
+pointing game elsewhere (its flat maximum must lie mostly inside), so compare region methods' pointing with
+it. It prints every metric's mean with a 95% percentile-bootstrap interval over scenes, each method's paired
+difference against EAGLE (mean, its interval, win rate), and a saturation guard (random's insertion AUC
+above 0.6, or the non-random methods less than 0.1 apart), as strict JSON on stdout and as a table on
+stderr. ``forwards`` is ``Explanation.cost["n_forward"]`` (the scorer's images and the method's own
+forwards), the figure every other report shows; search methods draw their default map
+(``map_style="contribution"``, see :mod:`xattr_lab.attr.mapping`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 
 from xattr_lab.bench._common import (
     SUITES,
+    ceiling_summary,
     check_out,
     check_tasks,
     emit,
@@ -33,6 +36,7 @@ from xattr_lab.bench._common import (
     leaderboard,
     load,
     method_names,
+    render_ceiling,
     render_leaderboard,
     set_threads,
 )
@@ -124,6 +128,7 @@ def main(argv: list[str]) -> int:
                 row["pointing_cue"] = float(pointing_game(e.pixel_map, mask=cue)) if cue.any() else nan
             rows[m].append(row)
     board = leaderboard(rows, n_boot=args.n_boot, seed=args.boot_seed)
+    ceiling = ceiling_summary(samples, args.regions, world.cue)
     summary = {m: {k: c["mean"] for k, c in per.items()} | {"n": len(rows[m])} for m, per in board["ci"].items()}
     by_task = {
         t: {
@@ -151,6 +156,7 @@ def main(argv: list[str]) -> int:
         "threads": threads,
         "methods": summary,
         **board,
+        "pointing_ceiling": ceiling,
         "seconds": time.perf_counter() - started,
         "command": command,
     }
@@ -162,4 +168,5 @@ def main(argv: list[str]) -> int:
         f"regions {args.regions}, search {args.search or 'default'}; mean [95% bootstrap CI over scenes]"
     )
     print(render_leaderboard(board, title), file=sys.stderr)
+    print(render_ceiling(ceiling, args.regions), file=sys.stderr)
     return 0
