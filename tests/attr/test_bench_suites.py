@@ -82,3 +82,19 @@ def test_bench_faithfulness_suite_shortcut_scores_cue_pointing(capsys):
 def test_bench_suite_arguments_are_checked(bench, extra):
     with pytest.raises(SystemExit):
         main(["bench", bench, *extra])
+
+
+def test_pointing_ceiling_says_when_a_region_can_be_mostly_inside_the_evidence():
+    from types import SimpleNamespace
+
+    from xattr_lab.bench._common import pointing_ceiling
+
+    cue = np.zeros((96, 96), dtype=bool)
+    cue[0:12, 0:12] = True  # exactly one cell of an 8 x 8 grid
+    obj = np.zeros((96, 96), dtype=bool)
+    obj[48:96, 48:96] = True  # one cell of a 2 x 2 grid
+    s = SimpleNamespace(image=np.zeros((96, 96, 3), np.uint8), seed=0, masks=obj[None], target=0, cue_mask=cue)
+    assert pointing_ceiling("grid:8x8", s, cue=True) == {"mask": 1.0, "cue": 1.0}
+    assert pointing_ceiling("grid:2x2", s, cue=True) == {"mask": 1.0, "cue": 0.0}
+    none = SimpleNamespace(**{**vars(s), "target": None, "cue_mask": np.zeros_like(cue)})
+    assert all(math.isnan(v) for v in pointing_ceiling("grid:2x2", none, cue=True).values())
