@@ -137,7 +137,7 @@ def test_integrated_gradients_keeps_the_finished_passes(monkeypatch, toy):
         point = (b + a * (x - b)).detach().requires_grad_(True)
         (grad,) = torch.autograd.grad(forward(point).sum(), point)
         total += w * grad * (x - b)
-    expected = to_image_map(model, e.generation, total[0].sum(0).detach().numpy())
+    expected = to_image_map(model, e.generation, total.reshape(-1, *total.shape[-3:])[0].sum(0).detach().numpy())
     np.testing.assert_allclose(e.pixel_map, expected, rtol=1e-4, atol=1e-6)
 
 
