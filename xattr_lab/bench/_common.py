@@ -1,4 +1,5 @@
-"""Shared bits of the benchmark runners: model loading, thread settings, JSON output."""
+"""Shared bits of the benchmark runners: model loading, thread settings, JSON output, the suites (world +
+default model) and the leaderboard with bootstrap intervals, paired differences and the saturation guard."""
 
 from __future__ import annotations
 
@@ -122,13 +123,6 @@ def pointing_ceiling(regions: str, sample: Any, cue: bool) -> dict[str, float]:
     if cue:
         out["cue"] = reachable(sample.cue_mask) if sample.cue_mask.any() else nan
     return out
-
-
-def suite(name: str) -> Suite:
-    """The Suite called ``name``; ValueError naming ``--suite`` otherwise."""
-    if name not in SUITES:
-        raise ValueError(f"--suite: expected one of {', '.join(SUITES)}, got {name!r}")
-    return SUITES[name]
 
 
 def _world(name: str) -> Any:
