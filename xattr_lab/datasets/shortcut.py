@@ -25,8 +25,11 @@ Design choices, and why:
   with an 8 px marker at a random offset, 475 steps with an 8 px marker centred in a random patch and
   300 steps with an 8 px marker in a random corner patch; the 12 px centred marker left it after ~400;
 * a share ``OCCLUDED`` of scenes has black rectangles over free background (never over an object or the
-  marker), as the ShapesVLM's training had: perturbation methods fill removed regions with black, and a
-  black square where the marker was must read as "no marker" rather than as an unknown colour.
+  marker), as the ShapesVLM's training had, and a share ``DECOYS`` has one or two black squares exactly
+  where and as big as a marker could be. Perturbation methods fill removed regions with black, and a black
+  square where the marker was must read as "no marker" rather than as a dark colour: trained without
+  decoys (rectangles only), the model named a colour for 36 of 48 black-filled markers and kept the
+  marker's own colour for 10 of them (1 in 5, by chance).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ CUE_CELLS: tuple[tuple[int, int], ...] = tuple((r, c) for r in range(_GRID) for 
 MARGIN = 3  # minimum distance in pixels between the marker and any object or black rectangle
 NO_CUE_SHARE = 0.2  # share of scenes without a marker (answer "none")
 OCCLUDED = 0.4  # share of scenes with black background rectangles
+DECOYS = 0.5  # share of scenes with one or two black marker-shaped squares (which mean nothing)
 STREAM = 1_000_003  # sample k of stream s has seed s * STREAM + k, as in ``shapes``
 
 
@@ -141,8 +145,15 @@ def sample(seed: int, task: str | None = None) -> ShortcutSample:
         rgb = np.array(COLOURS[cue]) + rng.integers(-20, 21, size=3)
         noisy = rgb + rng.normal(0.0, 6.0, size=(int(cue_mask.sum()), 3))  # the scene's pixel noise
         image[cue_mask] = np.clip(noisy, 0, 255).round().astype(np.uint8)
+    busy = masks.any(axis=0) | cue_mask
+    if rng.random() < DECOYS:
+        for _ in range(int(rng.integers(1, 3))):
+            decoy = _place_marker(busy, rng)
+            if decoy is not None:
+                image[decoy] = 0
+                busy |= decoy
     if rng.random() < OCCLUDED:
-        _occlude(image, masks.any(axis=0) | cue_mask, rng)
+        _occlude(image, busy, rng)
     target = int(rng.integers(len(scene.objects)))
     named = scene.objects[target]
     return ShortcutSample(
