@@ -12,8 +12,8 @@ This is a faithfulness ground truth: the evidence the model uses is ``cue_mask``
 would point at is ``masks[target]``. A faithful explanation points at the cue, a plausible-looking one at
 the object.
 
-Only the colour task has a cue (``TASKS == ("colour",)``): a marker small enough not to be an object is too
-small to carry a readable shape at 16-px patches on a CPU training budget.
+Only the colour task has a cue (``TASKS == ("colour",)``). A shape cue would need a marker big enough to
+draw a readable shape at 16-px patches, i.e. close to an object's size; it was not tried.
 
 Design choices, and why:
 
@@ -21,15 +21,17 @@ Design choices, and why:
   pixels from every object. Centred in its patch, the marker is something a linear patch embedding can
   tell apart from objects with a centre-surround filter (an object's interior is flat, its edges are
   off-centre), so a model trained on answers alone learns to read it within a CPU budget. Pilots with
-  answer loss only (32 scenes a step, lr 2e-3) stayed at the marginal answer distribution for 350 steps
-  with an 8 px marker at a random offset, 475 steps with an 8 px marker centred in a random patch and
-  300 steps with an 8 px marker in a random corner patch; the 12 px centred marker left it after ~400;
+  answer loss only (32 scenes a step, lr 2e-3, image-first prompts, no decoys) stayed at the marginal
+  answer distribution for 350 steps with an 8 px marker at a random offset, 475 steps with an 8 px marker
+  centred in a random patch and 300 steps with an 8 px marker in a random corner patch; the 12 px centred
+  marker left it after ~400;
 * a share ``OCCLUDED`` of scenes has black rectangles over free background (never over an object or the
   marker), as the ShapesVLM's training had, and a share ``DECOYS`` has one or two black squares exactly
   where and as big as a marker could be. Perturbation methods fill removed regions with black, and a black
   square where the marker was must read as "no marker" rather than as a dark colour: trained without
-  decoys (rectangles only), the model named a colour for 36 of 48 black-filled markers and kept the
-  marker's own colour for 10 of them (1 in 5, by chance).
+  decoys (rectangles only; checkpoint at step 1200 of 3000, 48 held-out scenes), the model named a colour
+  for 36 of 48 black-filled markers and kept the marker's own colour for 10 of them (about 1 in 5, by
+  chance); with decoys, 0 of 159 (``python -m xattr_lab.bench.intervention``).
 """
 
 from __future__ import annotations
