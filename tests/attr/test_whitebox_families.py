@@ -296,3 +296,30 @@ def test_a_boosted_token_puts_the_maps_peak_in_its_cell(adapters, family, method
         top, left, bottom, right = box
         assert top - slack * step[0] - 1 <= y <= bottom + slack * step[0], (family, rank_filter, y, box)
         assert left - slack * step[1] - 1 <= x <= right + slack * step[1], (family, rank_filter, x, box)
+
+
+@pytest.mark.parametrize("family", ["llava_next", "idefics3_split"])
+@pytest.mark.parametrize("views", ["base", "all"])
+def test_a_boosted_base_token_peaks_in_its_base_cell(adapters, family, views, monkeypatch):
+    from xattr_lab.models.whitebox import lens_readout
+
+    m = adapters(family)
+    image = _image()
+    gen = m.with_target(m.generate(image, PROMPT, 1), TARGET)
+    lens = lens_readout(m, gen)
+    base = lens.layout.views[0]
+    r, c = base.shape[0] - 1, 0
+    top, left, bottom, right = base.cell_box(r, c)
+    monkeypatch.setattr(m, "hidden_states", _boost(m, gen, int(lens.image_positions[base.index[r, c]]),
+                                                   int(gen.generated_ids[0])))  # fmt: skip
+    e = explain(m, image, PROMPT, method="tam", target=TARGET, tokens=[0], regions="grid:4", progress=False,
+                rank_filter=False, views=views)  # fmt: skip
+    y, x = np.unravel_index(np.argmax(e.pixel_map), e.pixel_map.shape)
+    assert top - 1 <= y <= bottom and left - 1 <= x <= right, (y, x, (top, left, bottom, right))
+    assert e.params["views"] == views
+
+
+def test_views_must_be_named(adapters):
+    with pytest.raises(ValueError, match="views"):
+        explain(adapters("llava_next"), _image(), PROMPT, method="arc", target=TARGET, regions="grid:4",
+                progress=False, views="tile")  # fmt: skip

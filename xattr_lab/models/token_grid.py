@@ -18,6 +18,10 @@ of token indices with the box of the original image it covers; a map over the to
   (row-major blocks of ``s×s`` patches); a ``<row_r_col_c>`` marker precedes each crop's tokens and the
   global image (the whole image resized to one crop) comes last. The crops form one ``rows·k × cols·k``
   mosaic over the whole image; the global image is a second ``k×k`` view.
+
+The token-map methods take ``views=``: ``"all"`` (default; the tiles carry most of the tokens and all the
+fine cells, and the base view keeps the whole-image context the model also saw), ``"base"`` (only the base /
+global image's tokens: a coarse grid, what reading one grid of a tiled model amounts to) or ``"tiles"``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from typing import Any
 import numpy as np
 
 _ROW_COL = re.compile(r"<row_(\d+)_col_(\d+)>")
+# which views of a tiled model a map reads: every tile at its place (default), or one kind only
+VIEWS = ("all", "base", "tiles")
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +80,13 @@ class TokenLayout:
     views: tuple[TokenView, ...]
     image_shape: tuple[int, int]
     n_tokens: int
+
+    def select(self, views: str) -> TokenLayout:
+        """This layout with only some views: ``"all"``, ``"base"`` (the base / global image) or ``"tiles"``."""
+        if views not in VIEWS:
+            raise ValueError(f"views: expected one of {VIEWS}, got {views!r}")
+        chosen = self.views if views == "all" else self.views[:1] if views == "base" else self.views[1:]
+        return TokenLayout(self.kind, chosen, self.image_shape, self.n_tokens)
 
     def grids(self, values: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per-view grids of ``values`` [n_tokens] (one value per image token, in sequence order)."""

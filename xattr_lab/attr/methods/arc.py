@@ -70,6 +70,7 @@ def arc(
     normalise: bool = True,
     rbo: str = "truncated",
     variant: str = "default",
+    views: str = "all",
 ) -> MethodOutput:
     """ARC: TAM at one scale with interference weighted by ``1 − RBO`` relevance of each context token.
 
@@ -81,6 +82,7 @@ def arc(
         normalise: min-max normalise each token's map (False keeps logit units, for MSEA's tiles).
         rbo: ``"truncated"`` (default, the paper's form) or ``"ext"`` (extrapolated RBO).
         variant: the TAM underneath, ``"default"`` or ``"reference"`` (see :mod:`~xattr_lab.attr.methods.tam`).
+        views: a tiled model's tokens read, ``"all"``, ``"base"`` or ``"tiles"`` (see :func:`tam`).
 
     Returns:
         A pixel map (one forward with hidden states).
@@ -90,10 +92,11 @@ def arc(
     rbo_form(rbo)
     check_variant(variant)
     maps = tam_maps(
-        ctx.model, ctx.generation, ctx.positions, True, bool(rank_filter), k, p, bool(normalise), rbo, variant
+        ctx.model, ctx.generation, ctx.positions, True, bool(rank_filter), k, p, bool(normalise), rbo, variant, views
     )
     params = {"k": k, "p": p, "rank_filter": bool(rank_filter), "normalise": bool(normalise), "rbo": rbo}
     params["variant"] = variant
+    params["views"] = views
     return MethodOutput(pixel_map=mean_map(maps, bool(normalise)), params=params, stats={"n_forward_method": 1})
 
 

@@ -36,6 +36,7 @@ grid 20 of the 36 cells are border cells.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -265,12 +266,22 @@ def tam_maps(
     normalise: bool = True,
     arc_rbo: str = "truncated",
     variant: str = "default",
+    views: str = "all",
 ) -> np.ndarray:
-    """Per-token TAM (optionally with ARC) maps at the image's resolution: float32 [K, H, W]."""
+    """Per-token TAM (optionally with ARC) maps at the image's resolution: float32 [K, H, W].
+
+    ``views`` picks a tiled model's token views (see :mod:`~xattr_lab.models.token_grid`); one-grid models
+    have a single view and ignore it.
+    """
+    from xattr_lab.models.token_grid import VIEWS
     from xattr_lab.models.whitebox import lens_readout, to_image_map
 
     check_variant(variant)
+    if views not in VIEWS:
+        raise ValueError(f"views: expected one of {VIEWS}, got {views!r}")
     lens = lens_readout(model, gen)
+    if lens.layout is not None and views != "all":
+        lens = dataclasses.replace(lens, layout=lens.layout.select(views))
     prompt = prompt_positions(model, gen) if variant == "reference" else None
     relevance = None
     if arc_k is not None:
@@ -297,7 +308,12 @@ def mean_map(maps: np.ndarray, normalise: bool = True) -> np.ndarray:
 
 
 def tam(
-    ctx: MethodContext, eci: bool = True, rank_filter: bool = True, normalise: bool = True, variant: str = "default"
+    ctx: MethodContext,
+    eci: bool = True,
+    rank_filter: bool = True,
+    normalise: bool = True,
+    variant: str = "default",
+    views: str = "all",
 ) -> MethodOutput:
     """TAM: last-layer logit-lens maps at the image tokens, with ECI and the rank Gaussian filter.
 
@@ -308,14 +324,19 @@ def tam(
         normalise: min-max normalise each token's map (False keeps logit units, for MSEA's tiles).
         variant: ``"default"`` or ``"reference"`` (xmed-lab/TAM's context, normalisation and padding; see
             the module docstring).
+        views: a tiled model's (LLaVA-NeXT, Idefics3 with splitting) tokens read: ``"all"`` (every tile at
+            its place and the base image, averaged), ``"base"`` (the base / global image only) or ``"tiles"``.
 
     Returns:
         A pixel map (one forward with hidden states).
     """
     check_variant(variant)
     gen, positions = ctx.generation, ctx.positions
-    maps = tam_maps(ctx.model, gen, positions, bool(eci), bool(rank_filter), normalise=bool(normalise), variant=variant)
+    maps = tam_maps(
+        ctx.model, gen, positions, bool(eci), bool(rank_filter), normalise=bool(normalise), variant=variant, views=views
+    )
     params = {"eci": bool(eci), "rank_filter": bool(rank_filter), "normalise": bool(normalise), "variant": variant}
+    params["views"] = views
     return MethodOutput(pixel_map=mean_map(maps, bool(normalise)), params=params, stats={"n_forward_method": 1})
 
 

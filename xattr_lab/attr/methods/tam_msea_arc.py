@@ -17,6 +17,7 @@ def tam_msea_arc(
     rank_filter: bool = True,
     rbo: str = "truncated",
     variant: str = "default",
+    views: str = "all",
 ) -> MethodOutput:
     """TAM + MSEA + ARC: ARC-weighted TAM maps (``k``, ``p``) averaged over input ``scales``.
 
@@ -29,6 +30,7 @@ def tam_msea_arc(
         rank_filter: TAM's rank Gaussian filter.
         rbo: ARC's RBO form, ``"truncated"`` (the paper's) or ``"ext"`` (extrapolated; see ``arc.py``).
         variant: the TAM underneath, ``"default"`` or ``"reference"`` (see ``tam.py``).
+        views: a tiled model's tokens read, ``"all"``, ``"base"`` or ``"tiles"`` (see ``tam.py``).
 
     Returns:
         A pixel map.
@@ -37,8 +39,15 @@ def tam_msea_arc(
     from xattr_lab.attr.methods.tam import check_variant
 
     rbo_form(rbo)  # refuse a bad name before the first scale's forward
+    from xattr_lab.models.token_grid import VIEWS
+
     check_variant(variant)
-    return msea(ctx, base="arc", scales=scales, mode=mode, k=k, p=p, rank_filter=rank_filter, rbo=rbo, variant=variant)
+    if views not in VIEWS:
+        raise ValueError(f"views: expected one of {VIEWS}, got {views!r}")
+    return msea(
+        ctx, base="arc", scales=scales, mode=mode, k=k, p=p, rank_filter=rank_filter, rbo=rbo, variant=variant,
+        views=views,
+    )  # fmt: skip
 
 
 tam_msea_arc.family = "map"  # type: ignore[attr-defined]
