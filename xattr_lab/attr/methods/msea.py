@@ -11,6 +11,9 @@ realised depends on the model:
   over the content); ``s > 1`` enlarges it and explains overlapping tiles of the original size (finer cells),
   stitched back together.
 * ``"auto"`` (default) picks ``"canvas"`` for fixed-size processors and ``"resize"`` otherwise.
+
+Tiled models (LLaVA-NeXT, Idefics3 with image splitting) take ``"resize"``: each scale is tiled afresh by the
+processor, and its map is read tile by tile at that scale (see :mod:`~xattr_lab.models.token_grid`).
 """
 
 from __future__ import annotations
