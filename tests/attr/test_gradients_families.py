@@ -131,3 +131,6 @@ def test_an_unknown_tiled_processor_is_refused_clearly():
 
     with pytest.raises(ValueError, match="cannot map gradients"):
         geometry_for(Unknown(), (40, 52), {"pixel_values": torch.zeros(1, 3, 3, 32, 32)})
+    with pytest.raises(ValueError, match="merge_size"):
+        rows = {"pixel_values": torch.zeros(16, 1176), "image_grid_thw": torch.tensor([[1, 4, 4]])}
+        geometry_for(Unknown(), (40, 52), rows)

@@ -173,8 +173,13 @@ def geometry_for(image_processor: Any, image_shape: tuple[int, int], enc: dict[s
     ip = image_processor
     if pixels.ndim == 2 and "image_grid_thw" in enc:
         grid = tuple(int(v) for v in enc["image_grid_thw"][0])
-        patch, temporal = int(ip.patch_size), int(ip.temporal_patch_size)
-        merge = int(getattr(ip, "merge_size", None) or 2)
+        sizes = [getattr(ip, k, None) for k in ("patch_size", "temporal_patch_size", "merge_size")]
+        if not all(isinstance(v, int) and v > 0 for v in sizes):
+            raise ValueError(
+                f"model: {type(ip).__name__} lacks patch_size / temporal_patch_size / merge_size, needed to "
+                "un-patchify Qwen's patch rows"
+            )
+        patch, temporal, merge = sizes
         # the resized image fills the patch grid: no crop, no padding
         return PixelGeometry((h, w), ((0.0, 0.0, float(h), float(w)),), (patch, temporal, merge, grid))
     if pixels.ndim == 5 and pixels.shape[0] == 1 and getattr(ip, "image_grid_pinpoints", None):
