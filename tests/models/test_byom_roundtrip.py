@@ -309,7 +309,7 @@ def test_without_any_template_qwen_keeps_its_vision_span():
     assert own.geometry["chat_template"] == "none, prompt holds the image token"
 
 
-@pytest.mark.parametrize("family, masking", [("llava", "pixel_space"), ("qwen2_vl", "mask_then_process")])
+@pytest.mark.parametrize("family, masking", [("llava", "pixel_space"), ("qwen2_vl", "pixel_space")])
 def test_explanations_record_the_family_processor_masking_and_template(saved, family, masking):
     import transformers
 

@@ -157,7 +157,7 @@ def test_generate_is_greedy_and_deterministic(tiny_models, rgb_image):
 
 
 def test_pixel_space_used_where_geometry_allows(tiny_models):
-    assert tiny_models("llava").generate(np.zeros((40, 52, 3), np.uint8), PROMPT, 1).geometry["pixel_space_masking"]
-    for name in ("llava_next", "qwen2_vl", "idefics3"):
+    # every family's PIL processor is traced and replayed (xattr_lab.models.processed_masks)
+    for name in ("llava", "llava_next", "qwen2_vl", "idefics3"):
         gen = tiny_models(name).generate(np.zeros((40, 52, 3), np.uint8), PROMPT, 1)
-        assert not gen.geometry["pixel_space_masking"]
+        assert gen.geometry["pixel_space_masking"] and gen.geometry["masking_path"] == "processed_replay"

@@ -93,8 +93,10 @@ class HFScoringModel(GenerateMixin, WhiteBoxMixin):
 
         Returns:
             ``family`` (the config's ``model_type``), ``processor`` and ``image_processor`` (class names),
-            and with ``gen``: ``masking`` (``"pixel_space"``: masks composited in the processed pixels;
-            ``"mask_then_process"``: each masked image re-run through the processor) and ``chat_template``
+            and with ``gen``: ``masking`` (``"pixel_space"``: masked images built in the processed pixels;
+            ``"mask_then_process"``: each masked image re-run through the processor), ``masking_path``
+            (``"processed_replay"``, ``"pixel_space_composite"`` or ``"mask_then_process"``, with
+            ``masking_fallback`` saying why) and ``chat_template``
             (``"processor"``, ``"tokenizer"``, ``"prompt"`` when passed through, ``"none"``: see
             :mod:`xattr_lab.models.hf_chat`).
         """
@@ -107,6 +109,10 @@ class HFScoringModel(GenerateMixin, WhiteBoxMixin):
         geometry = getattr(gen, "geometry", None) or {}
         if "pixel_space_masking" in geometry:
             out["masking"] = "pixel_space" if geometry["pixel_space_masking"] else "mask_then_process"
+            if "masking_path" in geometry:  # which pixel-space method (processed_masks), or why it fell back
+                out["masking_path"] = geometry["masking_path"]
+                if geometry.get("masking_fallback"):
+                    out["masking_fallback"] = geometry["masking_fallback"]
         if geometry.get("chat_template"):
             out["chat_template"] = geometry["chat_template"]
         return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,12 +22,15 @@ from xattr_lab.models.checks import check_text
 from xattr_lab.models.hf_chat import ChatText, chat_text
 from xattr_lab.models.images import to_pil
 from xattr_lab.models.masking import PixelSpaceMasker, baseline_image, baseline_key, mask_images
+from xattr_lab.models.processed_masks import ProcessedMasker, TraceError, check_masks_for, one_level
 
 # processor outputs that belong to the text; everything else describes the image
 TEXT_KEYS = frozenset({"input_ids", "attention_mask", "token_type_ids", "mm_token_type_ids"})
-# tolerance (processed, normalised units) of the one-off check that pixel-space masking matches
-# mask-then-process; resampling at mask edges stays far below it, a wrong geometry far above
-PIXEL_SPACE_TOLERANCE = 0.05
+# tolerance of the one-off check that pixel-space masking matches mask-then-process: the largest absolute
+# difference of any processed pixel (mask edges included), in 8-bit levels of the processor's normalised
+# units. The traced replay is exact (measured <= 5e-7 normalised units on every tiny family); one level
+# leaves room for Pillow's fixed-point rounding ties on large images, a wrong geometry is far above it.
+PIXEL_SPACE_TOLERANCE = 1.0
 
 
 @dataclass
@@ -36,8 +40,15 @@ class _Prepared:
     image: np.ndarray
     text: str
     enc: dict[str, torch.Tensor]
-    masker: PixelSpaceMasker | None = None
+    masker: PixelSpaceMasker | None = None  # the resize + crop geometry (LLaVA 1.5-style processors)
     template: str = ""  # where the chat template came from (hf_chat.SOURCES)
+    # how masked images are built: "processed_replay" (the processor's traced geometry replayed in torch),
+    # "pixel_space_composite" (composite under a resized mask; only kept where it passes the edge check)
+    # or "" (mask-then-process)
+    path: str = ""
+    replay: ProcessedMasker | None = None
+    check_error: float | None = None  # the one-off check's largest difference, in 8-bit levels
+    fallback: str = ""  # why pixel space was not used
     baselines: dict[Any, torch.Tensor] = field(default_factory=dict)
 
 
@@ -116,7 +127,7 @@ class InputsMixin(HFBase):
             self._check_image_reached(enc)
             prep = _Prepared(image=image, text=chat.text, enc=enc, template=chat.source)
             if self.pixel_space:
-                prep.masker = self._pixel_space_masker(prep)
+                self._choose_masking(prep)
             self._cache[key] = prep
             while len(self._cache) > 8:
                 self._cache.popitem(last=False)
@@ -138,24 +149,85 @@ class InputsMixin(HFBase):
                 "load the model with its multimodal processor (xattr_lab.load_model(directory))"
             )
 
-    def _pixel_space_masker(self, prep: _Prepared) -> PixelSpaceMasker | None:
+    def _choose_masking(self, prep: _Prepared) -> None:
+        """Pick the masking path for this image: the traced replay, else the composite, else mask-then-process.
+
+        Each candidate is checked once against mask-then-process on masks with hard and soft edges; the largest
+        difference of any processed pixel must stay within ``PIXEL_SPACE_TOLERANCE`` 8-bit levels. A fallback
+        warns and records why.
+        """
+        ip = getattr(self.processor, "image_processor", None)
+        pixels = prep.enc.get("pixel_values")
+        prep.masker = self._composite_geometry(prep)
+        reasons: list[str] = []
+        try:
+            from xattr_lab.models.processed_masks import build
+
+            family = str(getattr(self.model.config, "model_type", ""))
+            replay = build(ip, prep.image, pixels, family).to(self.device)
+            err = self._check_error(prep, lambda m, base: replay.apply(m, baseline_image(base, prep.image)))
+            if err <= PIXEL_SPACE_TOLERANCE:
+                prep.path, prep.replay, prep.check_error = "processed_replay", replay, err
+                return
+            reasons.append(f"the traced replay differs from mask-then-process by {err:.2f} 8-bit levels")
+        except TraceError as trace_err:
+            reasons.append(f"cannot trace {type(ip).__name__}: {trace_err}")
+        if prep.masker is not None:
+            masker = prep.masker
+
+            def composite(m: torch.Tensor, base: str) -> torch.Tensor:
+                return masker.apply(pixels, self._processed_baseline(prep, base), m.to(self.device))
+
+            err = self._check_error(prep, composite)
+            if err <= PIXEL_SPACE_TOLERANCE:
+                prep.path, prep.check_error = "pixel_space_composite", err
+                return
+            reasons.append(f"compositing under a resized mask differs at mask edges by {err:.2f} 8-bit levels")
+        prep.fallback = "; ".join(reasons) or "no processed-space geometry for this processor"
+        warnings.warn(
+            f"{self.name}: masking falls back to mask-then-process (one processor call per masked image, "
+            f"slower): {prep.fallback}",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+
+    def _composite_geometry(self, prep: _Prepared) -> PixelSpaceMasker | None:
         pixels = prep.enc.get("pixel_values")
         if pixels is None or pixels.ndim != 4 or pixels.shape[0] != 1:
             return None
-        ip = getattr(self.processor, "image_processor", None)
-        masker = PixelSpaceMasker.for_processor(ip, *prep.image.shape[:2])
-        if masker is None or tuple(pixels.shape[-2:]) != masker.shape:
-            return None
-        # verify once on a block mask that compositing in processed space matches mask-then-process
+        masker = PixelSpaceMasker.for_processor(getattr(self.processor, "image_processor", None), *prep.image.shape[:2])
+        return masker if masker is not None and tuple(pixels.shape[-2:]) == masker.shape else None
+
+    def _check_error(self, prep: _Prepared, masked: Any) -> float:
+        """Largest |difference| (8-bit levels) between ``masked(masks, baseline_name)`` and mask-then-process.
+
+        Taken over every processed pixel, so the mask edges (a hard-edged block and a soft-edged disc) are in it.
+        """
         h, w = prep.image.shape[:2]
-        mask = torch.ones(1, h, w)
-        mask[:, h // 4 : h // 2, w // 3 : (2 * w) // 3] = 0
-        base = baseline_image("black", prep.image)
-        expected = self._process(mask_images(prep.image, mask, base), [prep.text])["pixel_values"]
-        got = masker.apply(pixels, self._processed_baseline(prep, "black"), mask)
-        if (got.float() - expected.float()).abs().mean().item() > PIXEL_SPACE_TOLERANCE:
-            return None
-        return masker
+        masks = check_masks_for(h, w)
+        worst = 0.0
+        for name in ("black", "blur"):
+            base = baseline_image(name, prep.image)
+            expected = self._process(list(mask_images(prep.image, masks, base)), [prep.text] * len(masks))
+            got = masked(masks, name)
+            diff = (got.float().to(self.device) - expected["pixel_values"].float()).abs().max().item()
+            worst = max(worst, diff)
+        return worst / one_level(getattr(self.processor, "image_processor", None))
+
+    def _pixel_space_inputs(self, prep: _Prepared, masks: torch.Tensor, baseline: Any) -> dict[str, torch.Tensor]:
+        """Image inputs of the masked images built in processed space (``prep.path`` must be set)."""
+        b = masks.shape[0]
+        if prep.replay is not None:
+            pixels = prep.replay.apply(masks, baseline_image(baseline, prep.image))
+        else:
+            assert prep.masker is not None  # noqa: S101 - set together with prep.path
+            base = self._processed_baseline(prep, baseline)
+            pixels = prep.masker.apply(prep.enc["pixel_values"], base, masks.to(self.device))
+        out = {"pixel_values": pixels.to(prep.enc["pixel_values"].dtype)}
+        for k, v in prep.enc.items():
+            if k not in TEXT_KEYS and k != "pixel_values":
+                out[k] = v.repeat(b, *[1] * (v.ndim - 1))
+        return out
 
     def _processed_baseline(self, prep: _Prepared, baseline: Any) -> torch.Tensor:
         key = baseline_key(baseline)
@@ -228,9 +300,14 @@ class InputsMixin(HFBase):
             "image_width": int(prep.image.shape[1]),
             "n_image_tokens": n_image,
             "pixel_values_shape": list(pixels.shape) if pixels is not None else [],
-            "pixel_space_masking": prep.masker is not None,
+            "pixel_space_masking": bool(prep.path),
+            "masking_path": prep.path or "mask_then_process",
             "chat_template": prep.template,
         }
+        if prep.check_error is not None:
+            geometry["masking_check_levels"] = round(prep.check_error, 6)
+        if prep.fallback:
+            geometry["masking_fallback"] = prep.fallback
         if prep.masker is not None:
             geometry["height"], geometry["width"] = prep.masker.shape
         vision = getattr(self.model.config, "vision_config", None)

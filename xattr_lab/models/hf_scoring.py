@@ -65,14 +65,8 @@ class ScoringMixin(InputsMixin):
         self, prep: _Prepared, masks: torch.Tensor, baseline: Any, use_pixel_space: bool
     ) -> dict[str, torch.Tensor]:
         b = masks.shape[0]
-        if use_pixel_space and prep.masker is not None:
-            pixels = prep.enc["pixel_values"]
-            base = self._processed_baseline(prep, baseline)
-            out = {"pixel_values": prep.masker.apply(pixels, base, masks.to(self.device))}
-            for k, v in prep.enc.items():
-                if k not in TEXT_KEYS and k != "pixel_values":
-                    out[k] = v.repeat(b, *[1] * (v.ndim - 1))
-            return out
+        if use_pixel_space and prep.path:
+            return self._pixel_space_inputs(prep, masks, baseline)
         images = mask_images(prep.image, masks, baseline_image(baseline, prep.image))
         enc = self._process(list(images), [prep.text] * b)
         return {k: v for k, v in enc.items() if k not in TEXT_KEYS}

@@ -1,0 +1,305 @@
+"""Masking every family in processed space: the processor's geometry traced once, replayed on torch tensors.
+
+Mask-then-process runs the image processor once per masked image (PIL conversion, resampling, numpy
+normalisation, tokenisation), which is most of the time a masked forward costs on the small families. This
+module records, once per image, what the processor does to each pixel and replays exactly that on a batch of
+masked images in torch:
+
+* **Tracing.** The image processor is called once on a *code image* (each pixel's value is its index) with
+  rescale and normalisation off. Every PIL resize it makes is intercepted and recorded as an operation
+  (input codes, output size, filter) that returns fresh codes, so whatever the processor does around the
+  resizes (LLaVA's centre crop, LLaVA-NeXT's base image and padded any-res tiles, Idefics3's crops and global
+  image, Qwen2-VL's smart resize, temporal copies and patch rows) is captured as an index map from the
+  output ``pixel_values`` back to resize outputs (code 0: padding).
+* **Replay.** For a batch of masks: composite ``mask·image + (1 - mask)·baseline`` at full resolution with
+  the arithmetic of :func:`~xattr_lab.models.masking.mask_images` (float32, rounded to 8 bits), run each
+  recorded resize with PIL's own 8-bit fixed-point coefficients (22 bits, horizontal pass then vertical,
+  each rounded and clamped to 0..255 as PIL does), gather the output layout, then rescale and normalise.
+
+Why not composite the processed image and baseline under a resized mask: resampling does not commute with
+the per-pixel product, so that differs from mask-then-process at every mask edge (by up to 1.1 normalised
+units on the tiny families). The replay does the same arithmetic as the processor, so it matches it to the
+last 8-bit level (see :func:`replay_error`); it is checked once per image and refused otherwise.
+
+Only processors that resize through transformers' PIL backend are traced (``*ImageProcessorPil``); others
+(torchvision "fast" processors) fall back, with the reason recorded.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import torch
+
+PRECISION_BITS = 22  # Pillow's fixed-point precision for 8-bit resampling (32 - 8 - 2)
+_MAX_CODES = 1 << 24  # codes must survive a float32 cast inside the processor
+
+_TRACE = threading.local()
+_PATCH_LOCK = threading.Lock()
+
+
+class TraceError(RuntimeError):
+    """The processor did something the tracer cannot replay (the message says what)."""
+
+
+@lru_cache(maxsize=128)
+def pil_coefficients(n_in: int, n_out: int, resample: int) -> np.ndarray:
+    """Pillow's 8-bit resampling weights ``[n_out, n_in]`` as integers (scaled by ``2**PRECISION_BITS``).
+
+    The float weights are read from Pillow itself (a float image holding the identity, resized along one
+    axis), then quantised as Pillow's ``normalize_coeffs_8bpc`` does (round half away from zero).
+    """
+    from PIL import Image
+
+    probe = Image.fromarray(np.eye(n_in, dtype=np.float32))
+    k = np.asarray(probe.resize((n_out, n_in), resample=int(resample)), dtype=np.float64).T
+    scaled = k * float(1 << PRECISION_BITS)
+    return np.where(scaled < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5))
+
+
+def _resample(x: torch.Tensor, k: torch.Tensor, dim: int) -> torch.Tensor:
+    """One Pillow 8-bit pass along ``dim`` (-1: width, -2: height), rounded and clamped as Pillow does."""
+    acc = x @ k.T if dim == -1 else k @ x
+    return torch.floor((acc + float(1 << (PRECISION_BITS - 1))) / float(1 << PRECISION_BITS)).clamp_(0, 255)
+
+
+@dataclass(frozen=True)
+class _Resize:
+    offset: int  # first code of the output (codes are offset + 1 + flat index)
+    codes_in: torch.Tensor  # [C·h_in·w_in] codes of the input
+    shape_in: tuple[int, int, int]
+    shape_out: tuple[int, int, int]
+    kx: torch.Tensor | None  # integer weights [w_out, w_in], None when the width is kept
+    ky: torch.Tensor | None
+
+
+@dataclass(frozen=True)
+class ProcessedMasker:
+    """The traced geometry of one image's processing, replayed on batches of masked images.
+
+    Attributes:
+        image: the image [H, W, 3] as float32 (the composite's operand).
+        ops: the recorded resizes, in call order.
+        n_codes: number of codes (buffer length minus one).
+        out_codes: [N] code of each element of ``pixel_values`` (flattened), 0 for padding.
+        scale: [N] rescale/std per element (its channel's).
+        shift: [N] -mean/std per element.
+        constant: [N] the processed value where ``out_codes`` is 0 (padding), else 0.
+        shape: the ``pixel_values`` shape of one image.
+        family: a short name of the traced layout (for provenance).
+    """
+
+    image: torch.Tensor
+    ops: tuple[_Resize, ...]
+    n_codes: int
+    out_codes: torch.Tensor
+    scale: torch.Tensor
+    shift: torch.Tensor
+    constant: torch.Tensor
+    shape: tuple[int, ...]
+    family: str
+
+    def to(self, device: torch.device) -> ProcessedMasker:
+        """A copy with every tensor on ``device``."""
+
+        def mv(t: torch.Tensor | None) -> Any:
+            return None if t is None else t.to(device)
+
+        ops = tuple(
+            _Resize(o.offset, mv(o.codes_in), o.shape_in, o.shape_out, mv(o.kx), mv(o.ky)) for o in self.ops
+        )
+        return ProcessedMasker(
+            mv(self.image), ops, self.n_codes, mv(self.out_codes), mv(self.scale), mv(self.shift),
+            mv(self.constant), self.shape, self.family,
+        )  # fmt: skip
+
+    def apply(self, masks: torch.Tensor, baseline: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """``pixel_values`` of the masked images, as the processor would give them, batched on dim 0.
+
+        Args:
+            masks: [B, H, W] in [0, 1] at the image's resolution (1 keeps a pixel).
+            baseline: [H, W, 3] in 0..255 (see :func:`~xattr_lab.models.masking.baseline_image`).
+
+        Returns:
+            float32 [B·shape[0], *shape[1:]] (e.g. [B, 3, h, w] for LLaVA 1.5, [B·n_patches, C·T·P·P] for Qwen).
+        """
+        dev = self.image.device
+        b = masks.shape[0]
+        base = torch.as_tensor(np.ascontiguousarray(baseline), dtype=torch.float32, device=dev)
+        m = masks.to(dev, torch.float32)[..., None]
+        # the arithmetic of mask_images, so the 8-bit composite is the same pixel for pixel
+        comp = (m * self.image + (1 - m) * base).round_().clamp_(0, 255)
+        buf = torch.zeros(b, 1 + self.n_codes, dtype=torch.float64, device=dev)
+        n0 = comp[0].numel()
+        buf[:, 1 : 1 + n0] = comp.permute(0, 3, 1, 2).reshape(b, -1).double()
+        for op in self.ops:
+            x = buf[:, op.codes_in].view(b, *op.shape_in)
+            if op.kx is not None:
+                x = _resample(x, op.kx, -1)
+            if op.ky is not None:
+                x = _resample(x, op.ky, -2)
+            n = x[0].numel()
+            buf[:, 1 + op.offset : 1 + op.offset + n] = x.reshape(b, -1)
+        out = buf[:, self.out_codes].float() * self.scale + self.shift
+        out = torch.where(self.out_codes == 0, self.constant, out)
+        return out.reshape(b * self.shape[0], *self.shape[1:])
+
+
+class _Tracer:
+    """State of one trace: the codes handed out and the resizes seen."""
+
+    def __init__(self, n_image: int) -> None:
+        self.n_codes = n_image
+        self.ops: list[dict[str, Any]] = []
+
+    def resize(
+        self,
+        image: Any,
+        size: Any,
+        resample: Any = None,
+        reducing_gap: Any = None,
+        data_format: Any = None,
+        return_numpy: bool = True,
+        input_data_format: Any = None,
+    ) -> np.ndarray:
+        """Stands in for ``transformers.image_transforms.resize``: records the call, returns fresh codes."""
+        from transformers.image_utils import ChannelDimension, PILImageResampling
+
+        first = ChannelDimension.FIRST
+        if reducing_gap is not None or not return_numpy:
+            raise TraceError("the processor resizes with a reducing gap or to a PIL image")
+        if ChannelDimension(input_data_format or first) != first or ChannelDimension(data_format or first) != first:
+            raise TraceError("the processor resizes channels-last images")
+        arr = np.asarray(image)
+        codes = np.rint(arr).astype(np.int64)
+        if arr.ndim != 3 or not np.array_equal(codes, arr) or codes.min() < 0 or codes.max() > self.n_codes:
+            raise TraceError("a resize received values that are not pixel codes (the processor changed them)")
+        c, h_out, w_out = arr.shape[0], int(size[0]), int(size[1])
+        resample = int(resample if resample is not None else PILImageResampling.BILINEAR)
+        self.ops.append(dict(offset=self.n_codes, codes=codes, out=(c, h_out, w_out), resample=resample))
+        out = self.n_codes + 1 + np.arange(c * h_out * w_out, dtype=np.int64).reshape(c, h_out, w_out)
+        self.n_codes += c * h_out * w_out
+        if self.n_codes >= _MAX_CODES:
+            raise TraceError(f"the processed image has too many intermediate pixels to trace (>= {_MAX_CODES})")
+        return out.astype(np.float64)
+
+
+def _trace(image_processor: Any, height: int, width: int) -> tuple[_Tracer, dict[str, Any]]:
+    """Run the image processor once on a code image, recording its resizes."""
+    import transformers.image_processing_backends as backends
+
+    if not isinstance(image_processor, backends.PilBackend):
+        raise TraceError(
+            f"{type(image_processor).__name__} does not resize through transformers' PIL backend "
+            "(only *ImageProcessorPil processors are traced)"
+        )
+    n_image = 3 * height * width
+    tracer = _Tracer(n_image)
+    codes = (1 + np.arange(n_image, dtype=np.int64)).reshape(3, height, width).astype(np.float64)
+    with _PATCH_LOCK:
+        original = backends.np_resize
+
+        def resize(*args: Any, **kwargs: Any) -> Any:
+            active = getattr(_TRACE, "tracer", None)
+            return active.resize(*args, **kwargs) if active is not None else original(*args, **kwargs)
+
+        backends.np_resize = resize  # other threads pass through: the tracer is thread-local
+        _TRACE.tracer = tracer
+        try:
+            out = image_processor(
+                images=[codes], input_data_format="channels_first", do_convert_rgb=False, do_rescale=False,
+                do_normalize=False, return_tensors="np",
+            )  # fmt: skip
+        except TraceError:
+            raise
+        except Exception as err:  # a processor that refuses code images cannot be traced
+            raise TraceError(f"the processor refused the code image ({type(err).__name__}: {err})") from err
+        finally:
+            _TRACE.tracer = None
+            backends.np_resize = original
+    return tracer, dict(out)
+
+
+def _per_channel(value: Any, n: int = 3) -> np.ndarray:
+    arr = np.asarray(value if value is not None else 0.0, dtype=np.float64).ravel()
+    return np.broadcast_to(arr, (n,)) if arr.size == 1 else arr
+
+
+def build(
+    image_processor: Any, image: np.ndarray, pixel_values: torch.Tensor, family: str = ""
+) -> ProcessedMasker:
+    """Trace ``image_processor`` on an image's size and build the replay for it.
+
+    Args:
+        image_processor: the processor's image processor.
+        image: the uint8 image [H, W, 3].
+        pixel_values: the processor's real output for ``image`` (its layout and padding values are kept).
+        family: a label for provenance.
+
+    Raises:
+        TraceError: when the processor cannot be traced (the message says why).
+    """
+    h, w = image.shape[:2]
+    tracer, out = _trace(image_processor, h, w)
+    traced = np.asarray(out.get("pixel_values"))
+    if traced.dtype == object or tuple(traced.shape) != tuple(pixel_values.shape):
+        raise TraceError(
+            f"the traced layout {getattr(traced, 'shape', None)} differs from the processor's "
+            f"{tuple(pixel_values.shape)}"
+        )
+    out_codes = np.rint(traced).astype(np.int64)
+    if not np.array_equal(out_codes, traced) or out_codes.min() < 0 or out_codes.max() > tracer.n_codes:
+        raise TraceError("the processor's output is not a rearrangement of resized pixels")
+    # the channel of each code: its node's (c, h, w) layout
+    starts = [0] + [op["offset"] for op in tracer.ops]
+    shapes = [(3, h, w)] + [op["out"] for op in tracer.ops]
+    channel = np.zeros(tracer.n_codes + 1, dtype=np.int64)
+    for start, (c, hh, ww) in zip(starts, shapes):
+        channel[start + 1 : start + 1 + c * hh * ww] = np.repeat(np.arange(c), hh * ww)
+    ip = image_processor
+    rescale = float(getattr(ip, "rescale_factor", 1 / 255)) if getattr(ip, "do_rescale", True) else 1.0
+    mean = _per_channel(getattr(ip, "image_mean", 0.0)) if getattr(ip, "do_normalize", True) else np.zeros(3)
+    std = _per_channel(getattr(ip, "image_std", 1.0)) if getattr(ip, "do_normalize", True) else np.ones(3)
+    ch = channel[out_codes.ravel()]
+    flat_pv = pixel_values.detach().reshape(-1).cpu().float()
+    ops = []
+    for op in tracer.ops:
+        c, h_in, w_in = op["codes"].shape
+        _, h_out, w_out = op["out"]
+        kx = None if w_out == w_in else torch.from_numpy(pil_coefficients(w_in, w_out, op["resample"]))
+        ky = None if h_out == h_in else torch.from_numpy(pil_coefficients(h_in, h_out, op["resample"]))
+        ops.append(_Resize(op["offset"], torch.from_numpy(op["codes"].ravel()), (c, h_in, w_in), op["out"], kx, ky))
+    codes_t = torch.from_numpy(out_codes.ravel())
+    return ProcessedMasker(
+        image=torch.from_numpy(image.astype(np.float32)),
+        ops=tuple(ops),
+        n_codes=tracer.n_codes,
+        out_codes=codes_t,
+        scale=torch.from_numpy(rescale / std[ch]).float(),
+        shift=torch.from_numpy(-mean[ch] / std[ch]).float(),
+        constant=torch.where(codes_t == 0, flat_pv, torch.zeros_like(flat_pv)),
+        shape=tuple(int(v) for v in pixel_values.shape),
+        family=family,
+    )
+
+
+def one_level(image_processor: Any) -> float:
+    """One 8-bit level in the processor's normalised units (the largest over channels)."""
+    ip = image_processor
+    rescale = float(getattr(ip, "rescale_factor", 1 / 255)) if getattr(ip, "do_rescale", True) else 1.0
+    std = _per_channel(getattr(ip, "image_std", 1.0)) if getattr(ip, "do_normalize", True) else np.ones(3)
+    return float(rescale / std.min())
+
+
+def check_masks_for(height: int, width: int) -> torch.Tensor:
+    """Masks for the one-off equivalence check: a hard-edged block and a soft-edged disc (edges everywhere)."""
+    hard = torch.ones(height, width)
+    hard[height // 4 : height // 2 + 1, width // 3 : (2 * width) // 3 + 1] = 0
+    yy, xx = torch.meshgrid(torch.arange(height) + 0.5, torch.arange(width) + 0.5, indexing="ij")
+    r = torch.sqrt((yy - 0.6 * height) ** 2 + (xx - 0.4 * width) ** 2)
+    soft = ((r - min(height, width) / 4) / 3).clamp(0, 1)
+    return torch.stack([hard, soft])
