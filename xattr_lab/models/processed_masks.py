@@ -62,18 +62,80 @@ def pil_coefficients(n_in: int, n_out: int, resample: int) -> np.ndarray:
 
 
 def _resample(x: torch.Tensor, k: torch.Tensor, dim: int) -> torch.Tensor:
-    """One Pillow 8-bit pass along ``dim`` (-1: width, -2: height), rounded and clamped as Pillow does."""
-    acc = x @ k.T if dim == -1 else k @ x
-    return torch.floor((acc + float(1 << (PRECISION_BITS - 1))) / float(1 << PRECISION_BITS)).clamp_(0, 255)
+    """One Pillow 8-bit pass along ``dim`` (-1: width, -2: height), rounded and clamped as Pillow does.
+
+    ``k`` holds integer weights [n_out, n_in]: dense on short axes (fastest), sparse CSR on long ones (each
+    output reads only the few inputs under its filter); float64 keeps every sum of 8-bit values times 22-bit
+    weights exact.
+    """
+    x = x.double()
+    if dim == -2:
+        x = x.transpose(-1, -2)
+    lead, n_in = x.shape[:-1], x.shape[-1]
+    flat = x.reshape(-1, n_in)
+    acc = (k @ flat.T).T if k.layout == torch.sparse_csr else flat @ k.T
+    out = torch.floor((acc + float(1 << (PRECISION_BITS - 1))) / float(1 << PRECISION_BITS)).clamp_(0, 255)
+    out = out.reshape(*lead, -1).float()
+    return out.transpose(-1, -2) if dim == -2 else out
+
+
+def _weights(n_in: int, n_out: int, resample: int) -> torch.Tensor | None:
+    if n_in == n_out:
+        return None  # Pillow skips a pass whose size is unchanged
+    k = torch.from_numpy(pil_coefficients(n_in, n_out, resample))
+    return k.to_sparse_csr() if n_in > _DENSE_UP_TO else k
+
+
+_DENSE_UP_TO = 256  # beyond this input length a sparse matrix wins (a dense one does n_in work per output)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where an operation reads its values.
+
+    One node (``index`` None: all of it, in order; else indices into it, behind a zero column when ``padded``
+    so that padding, code 0, reads 0), or with ``node`` -1 every node so far behind a zero column (``index``
+    holds the codes themselves: Idefics3's crops and global image in one output).
+    """
+
+    node: int
+    index: torch.Tensor | None
+    padded: bool
+
+
+def _source(codes: np.ndarray, starts: list[int], sizes: list[int]) -> _Source:
+    flat = codes.ravel()
+    real = flat[flat > 0]
+    if real.size == 0:
+        raise TraceError("an output holds no image pixel")
+    node = int(np.searchsorted(np.asarray(starts), real.min() - 1, side="right") - 1)
+    lo, hi = starts[node], starts[node] + sizes[node]
+    if real.min() <= lo or real.max() > hi:
+        return _Source(-1, torch.from_numpy(flat), True)
+    padded = bool((flat == 0).any())
+    rel = np.where(flat > 0, flat - lo, 0)
+    if not padded and rel.size == sizes[node] and np.array_equal(rel, np.arange(1, sizes[node] + 1)):
+        return _Source(node, None, False)
+    return _Source(node, torch.from_numpy(rel if padded else rel - 1), padded)
+
+
+def _read(nodes: list[torch.Tensor], src: _Source) -> torch.Tensor:
+    if src.node < 0:
+        b = nodes[0].shape[0]
+        return torch.cat([nodes[0].new_zeros(b, 1), *[n.reshape(b, -1) for n in nodes]], 1).index_select(1, src.index)
+    x = nodes[src.node].reshape(nodes[src.node].shape[0], -1)
+    if src.index is None:
+        return x
+    if src.padded:
+        x = torch.cat([x.new_zeros(x.shape[0], 1), x], 1)
+    return x.index_select(1, src.index)
 
 
 @dataclass(frozen=True)
 class _Resize:
-    offset: int  # first code of the output (codes are offset + 1 + flat index)
-    codes_in: torch.Tensor  # [C·h_in·w_in] codes of the input
+    source: _Source
     shape_in: tuple[int, int, int]
-    shape_out: tuple[int, int, int]
-    kx: torch.Tensor | None  # integer weights [w_out, w_in], None when the width is kept
+    kx: torch.Tensor | None  # integer weights [w_out, w_in] (dense or sparse CSR), None when the width is kept
     ky: torch.Tensor | None
 
 
@@ -83,39 +145,33 @@ class ProcessedMasker:
 
     Attributes:
         image: the image [H, W, 3] as float32 (the composite's operand).
-        ops: the recorded resizes, in call order.
-        n_codes: number of codes (buffer length minus one).
-        out_codes: [N] code of each element of ``pixel_values`` (flattened), 0 for padding.
-        scale: [N] rescale/std per element (its channel's).
-        shift: [N] -mean/std per element.
-        constant: [N] the processed value where ``out_codes`` is 0 (padding), else 0.
+        ops: the recorded resizes, in call order (node ``i + 1`` is the output of ``ops[i]``).
+        out: where each element of ``pixel_values`` (flattened) is read.
+        scale: [N] rescale/std per element (its channel's; 0 on padding).
+        shift: [N] -mean/std per element (the processed value on padding).
         shape: the ``pixel_values`` shape of one image.
         family: a short name of the traced layout (for provenance).
     """
 
     image: torch.Tensor
     ops: tuple[_Resize, ...]
-    n_codes: int
-    out_codes: torch.Tensor
+    out: _Source
     scale: torch.Tensor
     shift: torch.Tensor
-    constant: torch.Tensor
     shape: tuple[int, ...]
     family: str
 
     def to(self, device: torch.device) -> ProcessedMasker:
         """A copy with every tensor on ``device``."""
 
-        def mv(t: torch.Tensor | None) -> Any:
+        def mv(t: Any) -> Any:
+            if isinstance(t, _Source):
+                return _Source(t.node, mv(t.index), t.padded)
             return None if t is None else t.to(device)
 
-        ops = tuple(
-            _Resize(o.offset, mv(o.codes_in), o.shape_in, o.shape_out, mv(o.kx), mv(o.ky)) for o in self.ops
-        )
-        return ProcessedMasker(
-            mv(self.image), ops, self.n_codes, mv(self.out_codes), mv(self.scale), mv(self.shift),
-            mv(self.constant), self.shape, self.family,
-        )  # fmt: skip
+        ops = tuple(_Resize(mv(o.source), o.shape_in, mv(o.kx), mv(o.ky)) for o in self.ops)
+        return ProcessedMasker(mv(self.image), ops, mv(self.out), mv(self.scale), mv(self.shift), self.shape,
+                               self.family)  # fmt: skip
 
     def apply(self, masks: torch.Tensor, baseline: np.ndarray | torch.Tensor) -> torch.Tensor:
         """``pixel_values`` of the masked images, as the processor would give them, batched on dim 0.
@@ -133,19 +189,15 @@ class ProcessedMasker:
         m = masks.to(dev, torch.float32)[..., None]
         # the arithmetic of mask_images, so the 8-bit composite is the same pixel for pixel
         comp = (m * self.image + (1 - m) * base).round_().clamp_(0, 255)
-        buf = torch.zeros(b, 1 + self.n_codes, dtype=torch.float64, device=dev)
-        n0 = comp[0].numel()
-        buf[:, 1 : 1 + n0] = comp.permute(0, 3, 1, 2).reshape(b, -1).double()
+        nodes = [comp.permute(0, 3, 1, 2)]
         for op in self.ops:
-            x = buf[:, op.codes_in].view(b, *op.shape_in)
+            x = _read(nodes, op.source).view(b, *op.shape_in)
             if op.kx is not None:
                 x = _resample(x, op.kx, -1)
             if op.ky is not None:
                 x = _resample(x, op.ky, -2)
-            n = x[0].numel()
-            buf[:, 1 + op.offset : 1 + op.offset + n] = x.reshape(b, -1)
-        out = buf[:, self.out_codes].float() * self.scale + self.shift
-        out = torch.where(self.out_codes == 0, self.constant, out)
+            nodes.append(x)
+        out = torch.addcmul(self.shift, _read(nodes, self.out), self.scale)
         return out.reshape(b * self.shape[0], *self.shape[1:])
 
 
@@ -257,6 +309,7 @@ def build(
     # the channel of each code: its node's (c, h, w) layout
     starts = [0] + [op["offset"] for op in tracer.ops]
     shapes = [(3, h, w)] + [op["out"] for op in tracer.ops]
+    sizes = [c * hh * ww for c, hh, ww in shapes]
     channel = np.zeros(tracer.n_codes + 1, dtype=np.int64)
     for start, (c, hh, ww) in zip(starts, shapes):
         channel[start + 1 : start + 1 + c * hh * ww] = np.repeat(np.arange(c), hh * ww)
@@ -264,24 +317,25 @@ def build(
     rescale = float(getattr(ip, "rescale_factor", 1 / 255)) if getattr(ip, "do_rescale", True) else 1.0
     mean = _per_channel(getattr(ip, "image_mean", 0.0)) if getattr(ip, "do_normalize", True) else np.zeros(3)
     std = _per_channel(getattr(ip, "image_std", 1.0)) if getattr(ip, "do_normalize", True) else np.ones(3)
-    ch = channel[out_codes.ravel()]
-    flat_pv = pixel_values.detach().reshape(-1).cpu().float()
+    flat = out_codes.ravel()
+    ch = channel[flat]
+    pad = torch.from_numpy(flat == 0)
+    real_pv = pixel_values.detach().reshape(-1).cpu().float()
     ops = []
     for op in tracer.ops:
         c, h_in, w_in = op["codes"].shape
         _, h_out, w_out = op["out"]
-        kx = None if w_out == w_in else torch.from_numpy(pil_coefficients(w_in, w_out, op["resample"]))
-        ky = None if h_out == h_in else torch.from_numpy(pil_coefficients(h_in, h_out, op["resample"]))
-        ops.append(_Resize(op["offset"], torch.from_numpy(op["codes"].ravel()), (c, h_in, w_in), op["out"], kx, ky))
-    codes_t = torch.from_numpy(out_codes.ravel())
+        src = _source(op["codes"], starts, sizes)
+        kx, ky = _weights(w_in, w_out, op["resample"]), _weights(h_in, h_out, op["resample"])
+        ops.append(_Resize(src, (c, h_in, w_in), kx, ky))
+    scale = torch.from_numpy(rescale / std[ch]).float()
+    shift = torch.from_numpy(-mean[ch] / std[ch]).float()
     return ProcessedMasker(
         image=torch.from_numpy(image.astype(np.float32)),
         ops=tuple(ops),
-        n_codes=tracer.n_codes,
-        out_codes=codes_t,
-        scale=torch.from_numpy(rescale / std[ch]).float(),
-        shift=torch.from_numpy(-mean[ch] / std[ch]).float(),
-        constant=torch.where(codes_t == 0, flat_pv, torch.zeros_like(flat_pv)),
+        out=_source(out_codes, starts, sizes),
+        scale=torch.where(pad, torch.zeros_like(scale), scale),
+        shift=torch.where(pad, real_pv, shift),  # padding keeps the processor's value
         shape=tuple(int(v) for v in pixel_values.shape),
         family=family,
     )
