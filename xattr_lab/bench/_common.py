@@ -304,3 +304,11 @@ def render_ceiling(ceiling: dict[str, float], regions: str) -> str:
         f"inside the ground truth): {parts}"
     )
 
+
+def progress(done: int, total: int, started: float, every: int = 10) -> None:
+    """A line on stderr every ``every`` scenes (long runs take minutes), with the elapsed seconds."""
+    import time
+
+    if done % every == 0 or done == total:
+        print(f"  {done}/{total} scenes, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+

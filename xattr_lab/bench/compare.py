@@ -41,6 +41,7 @@ from xattr_lab.bench._common import (
     leaderboard,
     load,
     method_names,
+    progress,
     render_ceiling,
     render_leaderboard,
     set_threads,
@@ -69,7 +70,9 @@ def _faithfulness(
     nan = float("nan")
     runs: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
     correct = []
-    for s in samples:
+    started = time.perf_counter()
+    for i, s in enumerate(samples):
+        progress(i, len(samples), started)
         gen = model.generate(s.image, s.prompt, max_new_tokens=4)
         correct.append(gen.text.strip().lower() == s.answer.lower())
         mask = s.masks[s.target] if s.target is not None else None

@@ -36,6 +36,7 @@ from xattr_lab.bench._common import (
     leaderboard,
     load,
     method_names,
+    progress,
     render_ceiling,
     render_leaderboard,
     set_threads,
@@ -87,7 +88,8 @@ def main(argv: list[str]) -> int:
     is_search = {m: get_method(m).family == "search" for m in methods}
     correct: list[bool] = []
     started = time.perf_counter()
-    for s in samples:
+    for i, s in enumerate(samples):
+        progress(i, len(samples), started)
         gen = model.generate(s.image, s.prompt, max_new_tokens=4)
         correct.append(gen.text.strip().lower() == s.answer.lower())
         for m in methods:
