@@ -153,3 +153,37 @@ def test_a_processor_outside_the_pil_backend_is_not_traced():
 
     with pytest.raises(TraceError, match="PIL backend"):
         build(NotPil(), _image(), torch.zeros(1, 3, 32, 32))
+
+
+@pytest.mark.parametrize("kind", ["clip", "qwen", "idefics3"])
+def test_long_axes_use_sparse_weights_and_stay_exact(kind):
+    """Axes longer than the dense limit take the sparse path; it is as exact as the dense one."""
+    from xattr_lab.models.masking import baseline_image, mask_images
+    from xattr_lab.models.processed_masks import _DENSE_UP_TO, build
+
+    if kind == "clip":
+        from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+
+        ip = CLIPImageProcessorPil(size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224})
+    elif kind == "qwen":
+        from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+        ip = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=168 * 168, patch_size=14, merge_size=2,
+                                      temporal_patch_size=2)  # fmt: skip
+    else:
+        from transformers.models.idefics3.image_processing_pil_idefics3 import Idefics3ImageProcessorPil
+
+        ip = Idefics3ImageProcessorPil(do_resize=True, size={"longest_edge": 128},
+                                       max_image_size={"longest_edge": 64}, do_image_splitting=True)  # fmt: skip
+    h, w = _DENSE_UP_TO + 21, _DENSE_UP_TO + 77
+    image = _image(h, w, seed=2)
+    pv = torch.as_tensor(ip(images=[image], return_tensors="np")["pixel_values"])
+    replay = build(ip, image, pv)
+    assert any(op.kx is not None and op.kx.layout == torch.sparse_csr for op in replay.ops)
+    masks = torch.ones(2, h, w)
+    masks[0, h // 5 : h // 2, w // 3 : w - 9] = 0
+    masks[1] = torch.linspace(0, 1, w).expand(h, w)
+    base = baseline_image("blur", image)
+    want = torch.cat([torch.as_tensor(ip(images=[im], return_tensors="np")["pixel_values"])
+                      for im in mask_images(image, masks, base)])  # fmt: skip
+    assert (replay.apply(masks, base) - want.float()).abs().max().item() <= EDGE_TOL

@@ -28,6 +28,7 @@ Only processors that resize through transformers' PIL backend are traced (``*Ima
 from __future__ import annotations
 
 import threading
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -46,17 +47,60 @@ class TraceError(RuntimeError):
     """The processor did something the tracer cannot replay (the message says what)."""
 
 
+def _bicubic(x: np.ndarray) -> np.ndarray:
+    a, x = -0.5, np.abs(x)
+    return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1, np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0.0))
+
+
+def _sinc(x: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(x == 0, 1.0, np.sin(x * np.pi) / (x * np.pi))
+
+
+def _hamming(x: np.ndarray) -> np.ndarray:
+    x = np.abs(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = np.sin(x * np.pi) / (x * np.pi) * (0.54 + 0.46 * np.cos(x * np.pi))
+    return np.where(x == 0, 1.0, np.where(x >= 1, 0.0, v))
+
+
+# Pillow's filters (Resample.c) by resample id: (support, function)
+_FILTERS = {
+    1: (3.0, lambda x: np.where((x >= -3) & (x < 3), _sinc(x) * _sinc(x / 3), 0.0)),  # LANCZOS
+    2: (1.0, lambda x: np.maximum(1 - np.abs(x), 0.0)),  # BILINEAR
+    3: (2.0, _bicubic),  # BICUBIC
+    4: (0.5, lambda x: ((x > -0.5) & (x <= 0.5)).astype(np.float64)),  # BOX
+    5: (1.0, _hamming),  # HAMMING
+}
+
+
 @lru_cache(maxsize=128)
 def pil_coefficients(n_in: int, n_out: int, resample: int) -> np.ndarray:
     """Pillow's 8-bit resampling weights ``[n_out, n_in]`` as integers (scaled by ``2**PRECISION_BITS``).
 
-    The float weights are read from Pillow itself (a float image holding the identity, resized along one
-    axis), then quantised as Pillow's ``normalize_coeffs_8bpc`` does (round half away from zero).
+    Pillow's ``precompute_coeffs`` in double precision (each output's window, its filter taps normalised to
+    sum 1), then quantised as its ``normalize_coeffs_8bpc`` does (round half away from zero). Filters it
+    does not resample with (nearest) are read from Pillow itself: a float image holding the identity,
+    resized along one axis (0/1 weights, exact in float32).
     """
-    from PIL import Image
+    if int(resample) not in _FILTERS:
+        from PIL import Image
 
-    probe = Image.fromarray(np.eye(n_in, dtype=np.float32))
-    k = np.asarray(probe.resize((n_out, n_in), resample=int(resample)), dtype=np.float64).T
+        probe = Image.fromarray(np.eye(n_in, dtype=np.float32))
+        k = np.asarray(probe.resize((n_out, n_in), resample=int(resample)), dtype=np.float64).T
+    else:
+        support, fn = _FILTERS[int(resample)]
+        scale = n_in / n_out
+        filterscale = max(scale, 1.0)
+        support *= filterscale
+        k = np.zeros((n_out, n_in))
+        for j in range(n_out):
+            center = (j + 0.5) * scale
+            lo = max(int(center - support + 0.5), 0)  # C's (int) truncates; negatives are clamped anyway
+            hi = min(int(center + support + 0.5), n_in)
+            w = fn((np.arange(lo, hi) - center + 0.5) / filterscale)
+            total = w.sum()
+            k[j, lo:hi] = w / total if total != 0 else w
     scaled = k * float(1 << PRECISION_BITS)
     return np.where(scaled < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5))
 
@@ -82,7 +126,11 @@ def _weights(n_in: int, n_out: int, resample: int) -> torch.Tensor | None:
     if n_in == n_out:
         return None  # Pillow skips a pass whose size is unchanged
     k = torch.from_numpy(pil_coefficients(n_in, n_out, resample) / float(1 << PRECISION_BITS))
-    return k.to_sparse_csr() if n_in > _DENSE_UP_TO else k
+    if n_in <= _DENSE_UP_TO:
+        return k
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": matmul with a dense matrix is all we use
+        warnings.simplefilter("ignore", UserWarning)
+        return k.to_sparse_csr()
 
 
 _DENSE_UP_TO = 256  # beyond this input length a sparse matrix wins (a dense one does n_in work per output)
