@@ -1,13 +1,17 @@
-"""Image masking: checking masks, resolving baselines, and masking in the processor's pixel space.
+"""Image masking: checking masks, resolving baselines, and the resized-mask composite in processed space.
 
-Two equivalent ways to show a model a masked image:
+Ways to show a model a masked image (the adapter picks one per image, see ``hf_inputs``):
 
 * mask-then-process: composite ``mask * image + (1 - mask) * baseline`` in pixel space and run the image
   processor on every masked copy (always correct, costs one processor call per image);
-* pixel space: process the image and the baseline once, then composite in the *processed* tensor with the
-  mask carried through the same geometry (resize + centre crop). Rescale and normalisation are affine per
-  pixel, so this equals mask-then-process exactly when the resize is an identity and up to resampling at
-  mask edges otherwise. :class:`PixelSpaceMasker` is only built for processors with that geometry.
+* the traced replay (:mod:`xattr_lab.models.processed_masks`): the processor's own geometry and 8-bit
+  resampling replayed in torch on a batch of composites; equal to mask-then-process, on every family;
+* the resized-mask composite (:class:`PixelSpaceMasker`): process the image and the baseline once, then
+  composite in the *processed* tensor under the mask carried through resize + centre crop. Resampling does
+  not commute with the per-pixel product, so this differs from mask-then-process at mask edges whenever the
+  resize is not an identity (up to ~1.1 normalised units); the adapter keeps it only where a one-off check
+  on every processed pixel passes (e.g. an image already at the crop size), as a fallback for processors
+  the replay cannot trace.
 """
 
 from __future__ import annotations
