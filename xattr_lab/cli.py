@@ -22,6 +22,7 @@ _BENCHES: dict[str, str] = {
     "faithfulness": "xattr_lab.bench.faithfulness",
     "compare": "xattr_lab.bench.compare",
     "memory": "xattr_lab.bench.memory",
+    "intervention": "xattr_lab.bench.intervention",
 }
 
 
