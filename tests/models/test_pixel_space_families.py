@@ -187,3 +187,15 @@ def test_long_axes_use_sparse_weights_and_stay_exact(kind):
     want = torch.cat([torch.as_tensor(ip(images=[im], return_tensors="np")["pixel_values"])
                       for im in mask_images(image, masks, base)])  # fmt: skip
     assert (replay.apply(masks, base) - want.float()).abs().max().item() <= EDGE_TOL
+
+
+def test_a_large_image_on_the_cpu_keeps_mask_then_process_without_a_warning(models):
+    from xattr_lab.models.hf_inputs import REPLAY_CPU_MAX_PIXELS
+
+    model = models("qwen2_vl")
+    side = int(REPLAY_CPU_MAX_PIXELS**0.5) + 8
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a speed choice between two exact paths is recorded, not warned
+        gen = model.generate(_image(side, side), PROMPT, max_new_tokens=1)
+    info = model.provenance(gen)
+    assert info["masking"] == "mask_then_process" and "slower than the processor" in info["masking_fallback"]

@@ -105,21 +105,38 @@ def pil_coefficients(n_in: int, n_out: int, resample: int) -> np.ndarray:
     return np.where(scaled < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5))
 
 
-def _resample(x: torch.Tensor, k: torch.Tensor, dim: int) -> torch.Tensor:
-    """One Pillow 8-bit pass along ``dim`` (-1: width, -2: height) of ``x`` [..., h, w] (8-bit values).
+def _round(acc: torch.Tensor) -> torch.Tensor:
+    """Pillow's 8-bit result of a pass: round half up, clamp to 0..255 (in place)."""
+    return acc.add_(0.5).floor_().clamp_(0, 255)
 
-    ``k`` holds Pillow's integer weights divided by ``2**22`` [n_out, n_in] (exact in float64, so every sum of
-    8-bit values times weights is exact): dense on short axes, sparse CSR on long ones (each output reads only
-    the few inputs under its filter). The result is rounded half up and clamped to 0..255 as Pillow does, and
-    returned as float32 (exact for 8-bit values; gathers of float32 are several times faster than float64).
+
+def _times(k: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """``rows @ k.T`` for ``rows`` [N, n_in] (``k`` dense or sparse CSR [n_out, n_in]) -> [N, n_out]."""
+    return (k @ rows.T).T if k.layout == torch.sparse_csr else rows @ k.T
+
+
+def _resize(x: torch.Tensor, kx: torch.Tensor | None, ky: torch.Tensor | None) -> torch.Tensor:
+    """Pillow's 8-bit resize of ``x`` [B, C, h, w]: the horizontal pass, then the vertical one, each rounded.
+
+    ``kx``/``ky`` hold Pillow's integer weights divided by ``2**22`` (dense on short axes, sparse CSR on long
+    ones; None: that size is unchanged). float64 keeps every sum of 8-bit values times weights exact. Every
+    pass is one 2-D product whose contracted axis is contiguous (batched or transposed copies of float64 run
+    several times slower on CPUs): the horizontal pass writes its output transposed, width first, so the
+    vertical pass reads rows of height directly. Returns float32 (exact for 8-bit values).
     """
-    x = x.double()
-    if k.layout == torch.sparse_csr:
-        moved = x.movedim(dim, 0)
-        acc = (k @ moved.reshape(moved.shape[0], -1)).reshape(-1, *moved.shape[1:]).movedim(0, dim)
-    else:
-        acc = x @ k.T if dim == -1 else torch.matmul(k, x)  # no transposed copies of x
-    return acc.add_(0.5).floor_().clamp_(0, 255).float().contiguous()
+    b, c, h, w = x.shape
+    if kx is not None and ky is not None:
+        # [w_out, B·C·h]: k @ x^T, without copying x
+        t = _round(kx @ x.double().reshape(-1, w).T)
+        w_out = t.shape[0]
+        out = _round(_times(ky, t.reshape(w_out * b * c, h)))  # [(w_out, B, C), h_out]
+        return out.reshape(w_out, b, c, -1).permute(1, 2, 3, 0).float().contiguous()
+    if kx is not None:
+        return _round(_times(kx, x.double().reshape(-1, w))).reshape(b, c, h, -1).float()
+    if ky is not None:
+        rows = x.transpose(-1, -2).double().reshape(-1, h)
+        return _round(_times(ky, rows)).reshape(b, c, w, -1).transpose(-1, -2).float().contiguous()
+    return x
 
 
 def _weights(n_in: int, n_out: int, resample: int) -> torch.Tensor | None:
@@ -133,6 +150,7 @@ def _weights(n_in: int, n_out: int, resample: int) -> torch.Tensor | None:
         return k.to_sparse_csr()
 
 
+_WORK_BYTES = 128 << 20  # working memory of one replay call; more masks are replayed in turns
 _DENSE_UP_TO = 256  # beyond this input length a sparse matrix wins (a dense one does n_in work per output)
 
 
@@ -198,6 +216,7 @@ class ProcessedMasker:
         shift: [N] -mean/std per element (the processed value on padding).
         shape: the ``pixel_values`` shape of one image.
         family: a short name of the traced layout (for provenance).
+        bytes_per_mask: working memory of one masked image (full-resolution composite, float64 passes).
     """
 
     image: torch.Tensor
@@ -207,6 +226,7 @@ class ProcessedMasker:
     shift: torch.Tensor
     shape: tuple[int, ...]
     family: str
+    bytes_per_mask: int = 0
 
     def to(self, device: torch.device) -> ProcessedMasker:
         """A copy with every tensor on ``device``."""
@@ -218,7 +238,7 @@ class ProcessedMasker:
 
         ops = tuple(_Resize(mv(o.source), o.shape_in, mv(o.kx), mv(o.ky)) for o in self.ops)
         return ProcessedMasker(mv(self.image), ops, mv(self.out), mv(self.scale), mv(self.shift), self.shape,
-                               self.family)  # fmt: skip
+                               self.family, self.bytes_per_mask)  # fmt: skip
 
     def apply(self, masks: torch.Tensor, baseline: np.ndarray | torch.Tensor) -> torch.Tensor:
         """``pixel_values`` of the masked images, as the processor would give them, batched on dim 0.
@@ -230,20 +250,18 @@ class ProcessedMasker:
         Returns:
             float32 [B·shape[0], *shape[1:]] (e.g. [B, 3, h, w] for LLaVA 1.5, [B·n_patches, C·T·P·P] for Qwen).
         """
-        dev = self.image.device
         b = masks.shape[0]
+        step = max(1, _WORK_BYTES // max(1, self.bytes_per_mask))
+        if b > step:  # large images: a few masks at a time, so the full-resolution work stays bounded
+            return torch.cat([self.apply(masks[i : i + step], baseline) for i in range(0, b, step)])
+        dev = self.image.device
         base = torch.as_tensor(np.ascontiguousarray(baseline), dtype=torch.float32, device=dev).permute(2, 0, 1)
         m = masks.to(dev, torch.float32)[:, None]
         # the arithmetic of mask_images (channels first here), so the 8-bit composite is the same pixel for pixel
         comp = (m * self.image + (1 - m) * base).round_().clamp_(0, 255)
         nodes = [comp]
         for op in self.ops:
-            x = _read(nodes, op.source).view(b, *op.shape_in)
-            if op.kx is not None:
-                x = _resample(x, op.kx, -1)
-            if op.ky is not None:
-                x = _resample(x, op.ky, -2)
-            nodes.append(x)
+            nodes.append(_resize(_read(nodes, op.source).view(b, *op.shape_in), op.kx, op.ky))
         out = torch.addcmul(self.shift, _read(nodes, self.out), self.scale)
         return out.reshape(b * self.shape[0], *self.shape[1:])
 
@@ -385,7 +403,21 @@ def build(
         shift=torch.where(pad, real_pv, shift),  # padding keeps the processor's value
         shape=tuple(int(v) for v in pixel_values.shape),
         family=family,
+        bytes_per_mask=_working_bytes(h, w, ops, sizes),
     )
+
+
+def _working_bytes(h: int, w: int, ops: list[_Resize], sizes: list[int]) -> int:
+    """Bytes one masked image needs in :meth:`ProcessedMasker.apply`.
+
+    The composite's temporaries (float32, a few image-sized), then per resize its float64 input and its
+    output (float64 accumulator + float32 node).
+    """
+    total = 3 * h * w * (5 * 4 + 8)
+    for i, op in enumerate(ops):
+        n_in = int(op.source.index.numel()) if op.source.index is not None else sizes[op.source.node]
+        total += 8 * n_in + 12 * sizes[i + 1]
+    return total
 
 
 def one_level(image_processor: Any) -> float:
