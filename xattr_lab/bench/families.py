@@ -9,8 +9,10 @@ whole ``score`` call and for building the masked inputs alone (the part the mask
   :mod:`xattr_lab.models.processed_masks`, the resized-mask composite, or a fallback);
 * ``mask_then_process``: the processor run on every masked image.
 
-``ratio_to_llava`` divides a family's seconds per image by LLaVA-1.5's on the same path; ``n_image_tokens``
-is printed beside it because the families give the same image different numbers of tokens.
+``ratio_to_llava`` divides a family's seconds per image by LLaVA-1.5's on the same path. The families give
+the same image different numbers of image tokens, so ``ratio_to_llava_same_tokens`` divides by LLaVA-1.5
+at the family's token count instead: tiny LLaVAs with 4, 16, 36 and 64 image tokens (tile 16..64 px, patch
+8) are timed the same way and interpolated linearly in the token count (``--no-reference`` skips them).
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="best of this many rounds")
     parser.add_argument("--size", type=int, nargs=2, default=(40, 52), metavar=("H", "W"), help="image size")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-reference", action="store_true", help="skip LLaVA at matched token counts")
     parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
     check_out(args.out)
@@ -110,6 +113,18 @@ def main(argv: list[str] | None = None) -> int:
         ref = rows["llava"]["s_per_image"]
         for row in rows.values():
             row["ratio_to_llava"] = {k: v / ref[k] for k, v in row["s_per_image"].items()}
+    reference = {}
+    if not args.no_reference and args.family:
+        for size in (16, 32, 48, 64):
+            r = bench_model(load_model(builders["llava"](size=size, patch=8), device="cpu"), image, args.masks,
+                            args.repeats)  # fmt: skip
+            reference[r["n_image_tokens"]] = r["s_per_image"]
+        tokens = sorted(reference)
+        for row in rows.values():
+            row["ratio_to_llava_same_tokens"] = {
+                k: v / float(np.interp(row["n_image_tokens"], tokens, [reference[t][k] for t in tokens]))
+                for k, v in row["s_per_image"].items()
+            }
     result = {
         "bench": "families",
         "masks": args.masks,
@@ -119,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         "torch": torch.__version__,
         "machine": platform.machine(),
         "families": rows,
+        "llava_by_image_tokens": reference,
     }
     emit(result, args.out)
     return 0
