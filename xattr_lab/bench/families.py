@@ -9,6 +9,9 @@ whole ``score`` call and for building the masked inputs alone (the part the mask
   :mod:`xattr_lab.models.processed_masks`, the resized-mask composite, or a fallback);
 * ``mask_then_process``: the processor run on every masked image.
 
+The default 40×52 image is below ``hf_inputs.REPLAY_CPU_MAX_PIXELS``, so CPU runs time the replay; larger
+``--size`` on a CPU makes ``pixel_space`` mask-then-process too (``masking_path`` says so).
+
 ``ratio_to_llava`` divides a family's seconds per image by LLaVA-1.5's on the same path. The families give
 the same image different numbers of image tokens, so ``ratio_to_llava_same_tokens`` divides by LLaVA-1.5
 at the family's token count instead: tiny LLaVAs with 4, 16, 36 and 64 image tokens (tile 16..64 px, patch
