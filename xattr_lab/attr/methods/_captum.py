@@ -235,6 +235,17 @@ def scored_or_nan_output(
     return MethodOutput(order=order.astype(np.int64), region_scores=scores, partial=True, params=params, stats=stats)
 
 
+def run_sampled(ctx: MethodContext, run: Any, n_samples: int, params: dict[str, Any]) -> MethodOutput:
+    """Run Lime / Kernel SHAP (``run(forward, n)``) seeded, refitting on what was scored if Ctrl-C stops it."""
+    forward = RegionForward(ctx)
+    try:
+        with seeded(ctx.seed):
+            attr = run(forward, n_samples)
+    except KeyboardInterrupt:
+        return sampled_partial(ctx, forward, run, n_samples, params)
+    return region_output(ctx, attr, params)
+
+
 def sampled_partial(
     ctx: MethodContext, forward: RegionForward, run: Any, n_samples: int, params: dict[str, Any]
 ) -> MethodOutput:

@@ -5,14 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from xattr_lab.attr.context import MethodContext, MethodOutput
-from xattr_lab.attr.methods._captum import (
-    RegionForward,
-    feature_mask,
-    ones_mask,
-    region_output,
-    sampled_partial,
-    seeded,
-)
+from xattr_lab.attr.methods._captum import RegionForward, feature_mask, ones_mask, run_sampled
 
 
 def kernel_shap(ctx: MethodContext, n_samples: int = 200) -> MethodOutput:
@@ -38,13 +31,7 @@ def kernel_shap(ctx: MethodContext, n_samples: int = 200) -> MethodOutput:
         )
 
     params = {"n_samples": n_samples}
-    forward = RegionForward(ctx)
-    try:
-        with seeded(ctx.seed):
-            attr = run(forward, n_samples)
-    except KeyboardInterrupt:
-        return sampled_partial(ctx, forward, run, n_samples, params)
-    return region_output(ctx, attr, params)
+    return run_sampled(ctx, run, n_samples, params)
 
 
 kernel_shap.family = "baseline"  # type: ignore[attr-defined]

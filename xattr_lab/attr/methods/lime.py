@@ -5,14 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from xattr_lab.attr.context import MethodContext, MethodOutput
-from xattr_lab.attr.methods._captum import (
-    RegionForward,
-    feature_mask,
-    ones_mask,
-    region_output,
-    sampled_partial,
-    seeded,
-)
+from xattr_lab.attr.methods._captum import RegionForward, feature_mask, ones_mask, run_sampled
 
 
 def lime(ctx: MethodContext, n_samples: int = 200, alpha: float = 0.01) -> MethodOutput:
@@ -40,13 +33,7 @@ def lime(ctx: MethodContext, n_samples: int = 200, alpha: float = 0.01) -> Metho
         )
 
     params = {"n_samples": n_samples, "alpha": float(alpha)}
-    forward = RegionForward(ctx)
-    try:
-        with seeded(ctx.seed):
-            attr = run(forward, n_samples)
-    except KeyboardInterrupt:
-        return sampled_partial(ctx, forward, run, n_samples, params)
-    return region_output(ctx, attr, params)
+    return run_sampled(ctx, run, n_samples, params)
 
 
 lime.family = "baseline"  # type: ignore[attr-defined]

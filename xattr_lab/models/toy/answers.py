@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from xattr_lab.models.toy.train import IGNORE, _save, pixel_values, teacher_forced_exact
+from xattr_lab.models.toy.train import IGNORE, _save, pad_rows, pixel_values, teacher_forced_exact
 
 WORLD_NAMES = ("TASKS", "VOCABULARY", "IMAGE_SIZE")
 
@@ -101,14 +101,7 @@ def encode_chat(samples: list[Any], processor: Any, n_image: int) -> dict[str, t
         answer = tok(s.answer, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
         rows.append(prompt + answer)
         labels.append([IGNORE] * len(prompt) + answer)
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), tok.pad_token_id)
-    lab = torch.full((len(rows), width), IGNORE)
-    att = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, (r, la) in enumerate(zip(rows, labels)):
-        ids[i, : len(r)] = torch.tensor(r)
-        lab[i, : len(la)] = torch.tensor(la)
-        att[i, : len(r)] = 1
+    ids, att, lab = pad_rows(rows, labels, tok.pad_token_id)
     pixels = pixel_values([s.image for s in samples])
     return {"input_ids": ids, "attention_mask": att, "labels": lab, "pixel_values": pixels}
 

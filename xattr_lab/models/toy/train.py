@@ -199,6 +199,19 @@ def pixel_values(images: list[np.ndarray]) -> torch.Tensor:
     return (x - mean) / std
 
 
+def pad_rows(rows: list[list[int]], labels: list[list[int]], pad_id: int) -> tuple[torch.Tensor, ...]:
+    """Right-pad token rows and their labels into ``(input_ids, attention_mask, labels)`` tensors."""
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id)
+    lab = torch.full((len(rows), width), IGNORE)
+    att = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, (r, la) in enumerate(zip(rows, labels)):
+        ids[i, : len(r)] = torch.tensor(r)
+        lab[i, : len(la)] = torch.tensor(la)
+        att[i, : len(r)] = 1
+    return ids, att, lab
+
+
 def encode(
     samples: list[ShapesSample], tokenizer: PreTrainedTokenizerFast, n_image_tokens: int | None = None
 ) -> dict[str, torch.Tensor]:
@@ -216,14 +229,7 @@ def encode(
         answer = tokenizer(s.answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
         rows.append(prompt + answer)
         labels.append([IGNORE] * len(prompt) + answer)
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), tokenizer.pad_token_id)
-    lab = torch.full((len(rows), width), IGNORE)
-    att = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, (r, la) in enumerate(zip(rows, labels)):
-        ids[i, : len(r)] = torch.tensor(r)
-        lab[i, : len(la)] = torch.tensor(la)
-        att[i, : len(r)] = 1
+    ids, att, lab = pad_rows(rows, labels, tokenizer.pad_token_id)
     return {
         "input_ids": ids,
         "attention_mask": att,
