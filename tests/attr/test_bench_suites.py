@@ -98,3 +98,18 @@ def test_pointing_ceiling_says_when_a_region_can_be_mostly_inside_the_evidence()
     assert pointing_ceiling("grid:2x2", s, cue=True) == {"mask": 1.0, "cue": 0.0}
     none = SimpleNamespace(**{**vars(s), "target": None, "cue_mask": np.zeros_like(cue)})
     assert all(math.isnan(v) for v in pointing_ceiling("grid:2x2", none, cue=True).values())
+
+
+def test_compare_claims_by_interval_hold_fail_tie():
+    from xattr_lab.bench.compare import _claims
+
+    summary = {
+        "eagle": {"insertion_auc": 0.9, "deletion_auc": 0.1},
+        "saliency": {"insertion_auc": 0.8, "deletion_auc": 0.1},
+    }
+    pair = lambda lo, hi: {"diff": (lo + hi) / 2, "low": lo, "high": hi, "win_rate": 0.5, "n": 10}  # noqa: E731
+    got = _claims(summary, {"saliency": {"insertion_auc": pair(-0.2, -0.05), "deletion_auc": pair(1e-7, 2e-7)}})
+    assert got["eagle_vs_captum_ci"]["saliency"] == {"insertion": "holds", "deletion": "tie"}
+    got = _claims(summary, {"saliency": {"insertion_auc": pair(0.01, 0.1), "deletion_auc": pair(-0.1, 0.1)}})
+    assert got["eagle_vs_captum_ci"]["saliency"] == {"insertion": "fails", "deletion": "undecided"}
+    assert got["eagle_vs_captum"]["saliency"] == {"insertion_geq": True, "deletion_leq": True}

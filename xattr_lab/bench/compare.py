@@ -58,6 +58,7 @@ PARAMS = {
     "occlusion": {"window": 24, "stride": 12},
 }
 FUNCTION_WORDS = ("a", "and")
+TIE = 1e-3  # a paired interval inside +-TIE AUC is a tie, not a win decided by float noise
 
 
 def _faithfulness(
@@ -114,6 +115,8 @@ def _claims(summary: dict[str, dict[str, float]], pairs: dict[str, dict[str, dic
     def verdict(p: dict[str, float] | None, eagle_better_if_negative: bool) -> str:
         if not p or not p["n"]:
             return "undecided"
+        if max(abs(p["low"]), abs(p["high"])) < TIE:  # e.g. a model that ignores the image: float noise
+            return "tie"
         # the pair is (method - eagle): EAGLE is better on insertion when it is < 0, on deletion when > 0
         low, high = (p["low"], p["high"]) if eagle_better_if_negative else (-p["high"], -p["low"])
         return "holds" if high < 0 else "fails" if low > 0 else "undecided"
