@@ -33,6 +33,7 @@ import numpy as np
 
 from xattr_lab.bench._common import (
     SUITES,
+    _world,
     ceiling_summary,
     check_out,
     check_tasks,
@@ -217,7 +218,7 @@ def main(argv: list[str]) -> int:
     captions: list[Any] = []
     if world.caption and args.n_captions and loc_methods:
         # the stream after the task streams (shapes: seed * 100 + 2, as before suites)
-        captions = list(_world_stream(world.name, args.n_captions, args.seed * 100 + len(world.tasks)))
+        captions = list(_world(world.name)(args.n_captions, seed=args.seed * 100 + len(world.tasks), task="caption"))
     loc_runs = _localisation(model, captions, loc_methods) if captions else {}
     loc_board = leaderboard(loc_runs, reference="tam", n_boot=args.n_boot, seed=args.boot_seed) if loc_runs else {}
     loc = {m: {k: c["mean"] for k, c in per.items()} for m, per in loc_board.get("ci", {}).items()}
@@ -270,12 +271,6 @@ def main(argv: list[str]) -> int:
     for m, c in result["eagle_vs_captum_ci"].items():
         print(f"EAGLE's claim against {m}: insertion {c['insertion']}, deletion {c['deletion']}", file=sys.stderr)
     return 0
-
-
-def _world_stream(world: str, n: int, stream: int) -> Any:
-    from xattr_lab import datasets
-
-    return getattr(datasets, world)(n, seed=stream, task="caption")
 
 
 __all__ = ["main"]

@@ -89,9 +89,8 @@ def evaluation_order(explanation: Explanation) -> np.ndarray:
     if given.shape != (n,) or sorted(given.tolist()) != list(range(n)):
         return order_from_scores(scores)
     given = given.astype(np.int64)
-    # A stable sort of the explanation's order by descending score: ties keep that order.
-    key = -np.where(np.isnan(scores), -np.inf, scores)[given]
-    return given[np.argsort(key, kind="stable")]
+    # The one ordering rule applied to the explanation's order: ties keep that order.
+    return given[order_from_scores(scores[given])]
 
 
 __all__ = ["evaluate", "evaluation_order"]

@@ -230,9 +230,10 @@ def scored_or_nan_output(
     ctx: MethodContext, scores: np.ndarray, params: dict[str, Any], stats: dict[str, Any]
 ) -> MethodOutput:
     """A partial answer with some region scores NaN: scored regions ranked first, the unscored after them."""
-    known = np.flatnonzero(~np.isnan(scores))
-    order = np.concatenate([known[np.argsort(-scores[known], kind="stable")], np.flatnonzero(np.isnan(scores))])
-    return MethodOutput(order=order.astype(np.int64), region_scores=scores, partial=True, params=params, stats=stats)
+    from xattr_lab.scoring.orders import order_from_scores
+
+    order = order_from_scores(scores)  # NaN ranks last, ties in index order
+    return MethodOutput(order=order, region_scores=scores, partial=True, params=params, stats=stats)
 
 
 def run_sampled(ctx: MethodContext, run: Any, n_samples: int, params: dict[str, Any]) -> MethodOutput:

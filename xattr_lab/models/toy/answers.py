@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from xattr_lab.models.toy.train import IGNORE, _save, pad_rows, pixel_values, teacher_forced_exact
+from xattr_lab.models.toy.train import IGNORE, _save, lr_factor, pad_rows, pixel_values, teacher_forced_exact
 
 WORLD_NAMES = ("TASKS", "VOCABULARY", "IMAGE_SIZE")
 
@@ -67,13 +66,6 @@ def load_world(world: str) -> tuple[ModuleType, Any]:
     if missing:
         raise ValueError(f"world: xattr_lab.datasets.{world} lacks {', '.join(missing)}")
     return module, getattr(module, world)
-
-
-def lr_factor(step: int, steps: int, warmup: int) -> float:
-    """Linear warm-up over ``warmup`` steps, then cosine decay to zero at ``steps``."""
-    if step < warmup:
-        return (step + 1) / warmup
-    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
 
 
 def answer_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

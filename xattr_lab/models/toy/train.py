@@ -199,6 +199,13 @@ def pixel_values(images: list[np.ndarray]) -> torch.Tensor:
     return (x - mean) / std
 
 
+def lr_factor(step: int, steps: int, warmup: int) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to zero at ``steps``."""
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+
+
 def pad_rows(rows: list[list[int]], labels: list[list[int]], pad_id: int) -> tuple[torch.Tensor, ...]:
     """Right-pad token rows and their labels into ``(input_ids, attention_mask, labels)`` tensors."""
     width = max(len(r) for r in rows)
@@ -358,12 +365,7 @@ def train(
     )
     warmup = max(1, steps // 20)
 
-    def schedule(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: lr_factor(step, steps, warmup))
     # a fixed held-out batch (stream 7, never trained on) to watch progress
     held_out = [sample(7 * 1_000_003 + i, t) for i, t in enumerate(list(TASK_WEIGHTS) * 32)]
     held_batch = encode(held_out, tokenizer, n_image)
