@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.bench._common import SUITES, check_out, emit, grid_for, load, set_threads
+from xattr_lab.bench._common import SUITES, check_out, emit, grid_for, held_out_questions, load, set_threads
 from xattr_lab.metrics.uncertainty import bootstrap_ci
 
 SETTINGS: dict[str, tuple[str, dict[str, Any], bool]] = {
@@ -90,8 +90,6 @@ def run_setting(model: Any, gen: Any, regions: Any, positions: Any, setting: str
 def _scenes(model_name: str, model: Any, k: int, seed: int, world: str) -> list[tuple[Any, tuple[int, ...]]]:
     if model_name == "synthetic":
         return [(model.generate(), tuple(range(len(model.words))))]
-    from xattr_lab.bench._common import SUITES, held_out_questions
-
     if world == "shapes":  # before suites: stream ``seed`` of the colour task, kept so old figures reprint
         from xattr_lab.datasets import shapes
 

@@ -97,8 +97,7 @@ class ScoringMixin(InputsMixin):
         Returns:
             float32 tensor [B, K] on the CPU.
         """
-        check_generation(gen)
-        pos = self._positions(gen, positions)
+        pos = self._positions(gen, positions)  # checks gen first
         if tokens is not None:
             tokens = [int(t) for t in tokens]
             head = self.model.get_output_embeddings()
