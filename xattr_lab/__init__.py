@@ -31,7 +31,7 @@ _EXPORTS: dict[str, str] = {
     "token_strip": "xattr_lab.viz.token_strip",
     "explore": "xattr_lab.viz.explore",
 }
-_SUBMODULES = ("datasets", "diagnostics", "metrics", "inputs", "viz")
+_SUBMODULES = ("datasets", "diagnostics", "metrics", "inputs", "viz", "workshop")
 
 __all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
 
