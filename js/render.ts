@@ -10,6 +10,7 @@ import { renderEigenScatter } from "./views/eigenScatter";
 import { renderExplanation } from "./views/explanation";
 import { renderImageOverlay } from "./views/imageOverlay";
 import { renderMatrixHeatmap } from "./views/matrixHeatmap";
+import { renderRunBoard } from "./views/runBoard";
 import { renderSpectrum } from "./views/spectrum";
 import { renderTokenStrip } from "./views/tokenStrip";
 import { renderTrainingCurves } from "./views/trainingCurves";
@@ -36,6 +37,7 @@ const VIEWS: Record<string, ViewRenderer> = {
   matrix_heatmap: renderMatrixHeatmap,
   spectrum: renderSpectrum,
   training_curves: renderTrainingCurves,
+  run_board: renderRunBoard,
 };
 
 /** Add a view to the registry; a name may be registered once. */

@@ -39,6 +39,8 @@ const render: Render<WidgetState> = ({ model, el }) => {
     const m = msg as { type?: string; topic?: string; detail?: unknown };
     if (m && m.type === "event" && typeof m.topic === "string") bus.emit(m.topic, m.detail);
   };
+  // a view asking the kernel for something (the run board's drill-down): sent as a custom message
+  const offRequest = bus.listen("request", (detail) => model.send(detail as never));
   const off = bus.on("token", (value, source) => {
     if (source === "model") return;
     model.set("selected", value);
@@ -51,6 +53,7 @@ const render: Render<WidgetState> = ({ model, el }) => {
   onStatus();
   return () => {
     off();
+    offRequest();
     model.off("change:payload", onPayload);
     model.off("change:selected", onSelected);
     model.off("change:status", onStatus);
