@@ -46,12 +46,14 @@ def explain(
     search: str | None = None,
     target: str | list[int] | None = None,
     *,
+    contrast: str | list[int] | None = None,
+    contrast_prefix: str = "target",
     generation: Generation | None = None,
     max_new_tokens: int = 16,
     baseline: str | float = "black",
     batch_size: int | None = None,
     seed: int = 0,
-    progress: bool | None = None,
+    progress: Any = None,
     **params: Any,
 ) -> Explanation:
     """Explain generated tokens of a multimodal model by image regions.
@@ -69,6 +71,11 @@ def explain(
             (EAGLE's scoped variant); default greedy, bidirectional for LiMA.
         target: explain this answer (text or token ids) instead of the generated one, e.g. the correct
             answer of a hallucination.
+        contrast: explain why the target rather than this answer (text or token ids): methods then explain
+            the margin ``log p(target) − log p(contrast)`` at the positions where the two differ (the
+            generated answer is the target when ``target`` is None); see :mod:`xattr_lab.attr.contrast`.
+        contrast_prefix: ``"target"`` (default: each contrast token read after the target's prefix, no
+            extra forward) or ``"own"`` (after the contrast's own prefix, as inseq; one more forward).
         generation: reuse an existing generation instead of generating (``image``/``prompt`` then only
             checked for presence).
         max_new_tokens: generation length.
@@ -77,6 +84,8 @@ def explain(
             is capped by the scorer's memory budget, so peak memory does not grow with the region count.
         seed: seed for random choices (region makers, random baselines).
         progress: show a progress bar; None shows one for searches in terminals and notebooks.
+            A tqdm-like object is advanced instead (``update(n)``; ``reset(total=<regions>)`` first when it
+            has one) and left open.
         **params: method and search parameters, e.g. ``lambdas``, ``early_stop``, ``pending``,
             ``search_scope``, ``update_step``, ``candidates``, ``map_style``, and ``max_forwards`` (a search
             estimates its forwards before it starts: it warns above 100,000 and refuses above 1,000,000
@@ -104,6 +113,9 @@ def explain(
     spec = get_method(check_method_name(method))
     seed = check_seed(seed)
     check_target(target)
+    from xattr_lab.attr.contrast import check_contrast, resolve_contrast
+
+    check_contrast(contrast, method, params, contrast_prefix)
     check_generation(generation)
     if not isinstance(prompt, str) or not prompt.strip():
         raise ValueError("prompt: expected a non-empty string")
@@ -120,28 +132,38 @@ def explain(
     if target is not None:
         gen = model.with_target(gen, target)
     positions = resolve_tokens(tokens, gen)
+    aligned = None
+    if contrast is not None:
+        positions, aligned = resolve_contrast(model, gen, positions, contrast, contrast_prefix)
     regs = make_regions(regions, gen.image, seed=seed)
 
     from xattr_lab.attr.context import MethodContext
     from xattr_lab.scoring.subsets import SubsetScorer
 
-    scorer = SubsetScorer(model, gen, regs, positions, baseline=baseline, batch_size=batch_size)
-    bar = None
-    if _want_progress(progress, spec.family):
-        from tqdm.auto import tqdm
+    scorer = SubsetScorer(
+        model, gen, regs, positions, baseline=baseline, batch_size=batch_size,
+        contrast=None if aligned is None else aligned.ids, contrast_prefix=contrast_prefix,
+    )  # fmt: skip
+    bar = own_bar = None
+    if callable(getattr(progress, "update", None)):  # a caller's tqdm-like bar (explore() forwards to its view)
+        bar = progress
+        if callable(getattr(bar, "reset", None)):
+            bar.reset(total=regs.n)
+    elif _want_progress(progress, spec.family):
+        from xattr_lab.progress import progress_bar  # text, never a widget: saved notebooks stay clean
 
-        bar = tqdm(total=regs.n, desc=f"{method} ({search})", unit="region", leave=False)
+        bar = own_bar = progress_bar(regs.n, f"{method} ({search})", unit="region", leave=False)
     ctx = MethodContext(model, gen, regs, positions, scorer, search, seed, bar, baseline)
     try:
         out = spec.fn(ctx, **params)
     finally:
-        if bar is not None:
-            bar.close()
+        if own_bar is not None:
+            own_bar.close()
     n_search = scorer.n_forward
 
     from xattr_lab.attr.finalize import build_explanation
 
-    return build_explanation(
+    result = build_explanation(
         method=method,
         ctx=ctx,
         out=out,
@@ -149,6 +171,11 @@ def explain(
         n_search=n_search,
         info={"search": search if spec.family == "search" else None, "baseline": baseline, "seed": seed},
     )
+    if aligned is not None:
+        import dataclasses
+
+        result = dataclasses.replace(result, contrast=aligned)
+    return result
 
 
 __all__ = ["explain"]

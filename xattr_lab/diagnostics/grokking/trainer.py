@@ -329,9 +329,9 @@ class GrokTrainer:
 def _progress_bar(total: int, enabled: bool):
     if not enabled:
         return None
-    from tqdm.auto import tqdm
+    from xattr_lab.progress import progress_bar  # text, never a widget: saved notebooks stay clean
 
-    return tqdm(total=total, desc="grok", unit="step", dynamic_ncols=True, mininterval=0.5)
+    return progress_bar(total, "grok", unit="step", mininterval=0.5)
 
 
 def steps_per_second(run: TrainingRun) -> float:
