@@ -85,6 +85,11 @@ color:var(--xl-fg);background:transparent;border:1px solid transparent;border-ra
 .xl-table{align-self:flex-start}
 .xl-curves{max-width:370px}
 .xl-busy{color:var(--xl-accent)}
+.xl-warn{font-size:12px;color:var(--xl-fg);border-left:3px solid var(--xl-accent);padding:2px 8px;margin:4px 0;
+background:color-mix(in srgb,var(--xl-accent) 10%,transparent)}
+.xl-legend-mini{font-size:10px}.xl-legend-note{font-size:11px;color:var(--xl-muted)}
+.xl-pair{display:flex;gap:6px;align-items:flex-start}
+.xl-beside{display:block;border-radius:3px;border:1px solid var(--xl-border)}
 `;
 
 export function ensureStyle(doc: Document = document): void {
