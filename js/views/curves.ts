@@ -7,7 +7,8 @@ import { h } from "../lib/dom";
 import { fmt, pct } from "../lib/format";
 import { auc } from "../lib/regions";
 import { rowMap } from "../lib/rows";
-import { axes, type Frame, linePath, s, scale, svgPoint } from "../lib/svg";
+import { type Frame, linePath, s, svgPoint } from "../lib/svg";
+import { linearTicks, niceAxes, niceScale } from "../lib/ticks";
 
 export interface CurvesData {
   insertion?: unknown;
@@ -42,8 +43,7 @@ export function renderCurves(el: HTMLElement, data: CurvesData, bus: Bus): () =>
   const n = (ins ?? del)?.shape.slice(-1)[0] ?? 0;
   const rows = rowMap(data.targets, (ins ?? del)?.shape.length === 2 ? (ins ?? del)!.shape[0] : 1);
   const f: Frame = { width: 340, height: 220, left: 44, right: 12, top: 10, bottom: 34 };
-  const x = scale(0, 1, f.left, f.width - f.right);
-  const y = scale(0, 1, f.height - f.bottom, f.top);
+  const x = niceScale(0, 1, f.left, f.width - f.right);
   const svg = s("svg", { viewBox: `0 0 ${f.width} ${f.height}`, class: "xl-chart", role: "img" });
   const axisG = s("g");
   const lines = s("g");
@@ -71,8 +71,10 @@ export function renderCurves(el: HTMLElement, data: CurvesData, bus: Bus): () =>
     const ci = curveOf(ins, r);
     const cd = curveOf(del, r);
     for (const c of [ci, cd]) if (c) for (const v of c) if (Number.isFinite(v) && v > hi) hi = v;
-    const yy = scale(0, hi > 0 ? Math.min(1, hi * 1.08) : 1, f.height - f.bottom, f.top);
-    axes(axisG, f, x, yy, "fraction of image revealed / removed", "p(token)");
+    // The y axis ends at the first round value above the highest point (≥ 3 ticks, never above 1).
+    const top = hi > 0 ? Math.min(1, linearTicks(0, hi * 1.6, 4).find((t) => t >= hi) ?? hi) : 1;
+    const yy = niceScale(0, top, f.height - f.bottom, f.top);
+    niceAxes(axisG, f, x, yy, "fraction of image revealed / removed", "p(token)");
     lines.replaceChildren();
     key.replaceChildren();
     const mean = `mean of ${rows.rows} explained token${rows.rows === 1 ? "" : "s"}`;
