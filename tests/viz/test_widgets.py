@@ -77,11 +77,11 @@ def test_explore_computes_on_selection_and_caches():
             raise RuntimeError("boom")
         return _Result(tokens[0])
 
-    w = explore(_Model(), _Gen.image, "what", explain_fn=fake_explain, method="eagle")
+    w = explore(_Model(), _Gen.image, "what", explain_fn=fake_explain, method="eagle", background=False)
     assert w.payload["data"]["tokens"] == ["a", XSS_TOKENS[0], "b"]
     assert "click a token" in w.status
     w.selected = 1
-    assert calls == [([1], ["generation", "method"])]
+    assert calls == [([1], ["generation", "method", "progress", "search"])]
     assert w.payload["title"] == "Result(1)" and w.status == ""
     assert np.frombuffer(w.payload["data"]["targets"]["data"], "<i4").tolist() == [1]
     w.selected = 0
@@ -89,4 +89,87 @@ def test_explore_computes_on_selection_and_caches():
     assert len(calls) == 2
     w.selected = 2
     assert "boom" in w.status and w.error == "RuntimeError: boom"
+    w.close()
+
+
+def test_explore_defaults_to_the_efficient_search_and_keeps_greedy_as_an_option():
+    from xattr_lab.viz.explore import explore
+
+    seen = []
+
+    def fake_explain(model, image, prompt, tokens, search=None, **kw):
+        seen.append(search)
+        return _Result(tokens[0])
+
+    for kwargs, expected in (({}, "efficient"), ({"search": "greedy"}, "greedy")):
+        w = explore(_Model(), _Gen.image, "what", explain_fn=fake_explain, background=False, **kwargs)
+        w.selected = 0
+        assert seen[-1] == expected
+        w.close()
+
+
+def test_explore_background_merges_queued_clicks_and_reports_progress():
+    """Clicks while a token computes replace the queued one: only the latest is computed next."""
+    import threading
+
+    from xattr_lab.viz.explore import explore
+
+    release = threading.Event()
+    started = threading.Event()
+    calls, progress_seen, pending_seen = [], [], []
+
+    def slow_explain(model, image, prompt, tokens, progress=None, **kw):
+        calls.append(tokens[0])
+        progress.reset(total=4)
+        progress.update(1)
+        started.set()
+        release.wait(10)
+        progress.update(3)
+        return _Result(tokens[0])
+
+    w = explore(_Model(), _Gen.image, "what", explain_fn=slow_explain)
+    w.observe(lambda c: progress_seen.append(dict(c["new"])), names="progress")
+    w.observe(lambda c: pending_seen.append(c["new"]), names="pending")
+    w.selected = 0
+    assert started.wait(10)
+    assert w.pending == 0 and w.status.startswith("computing token 0")
+    state = w.progress
+    assert state["token"] == 0 and state["done"] == 1 and state["total"] == 4 and state["eta"] is not None
+    w.selected = 1  # queued …
+    w.selected = 2  # … and replaced: token 1 is never computed
+    assert w.pending == 2
+    release.set()
+    assert w.wait(10)
+    assert calls == [0, 2]
+    assert w.payload["title"] == "Result(2)" and w.pending == -1 and w.progress == {} and w.status == ""
+    assert set(w.explanations) == {0, 2}  # token 0 was cached though the reader had moved on
+    assert progress_seen[-1] == {} and any(p.get("done") == 4 for p in progress_seen)
+    assert pending_seen[:2] == [0, 1] and pending_seen[-1] == -1
+    w.selected = 0  # cached: shown at once, no new computation
+    assert w.payload["title"] == "Result(0)" and calls == [0, 2]
+    w.close()
+
+
+def test_explore_refuses_tokens_and_progress():
+    import pytest
+
+    from xattr_lab.attr.synthetic import SyntheticModel
+    from xattr_lab.viz.explore import explore
+
+    m = SyntheticModel()
+    for name in ("tokens", "progress"):
+        with pytest.raises(TypeError, match=name):
+            explore(m, m.image, "describe", **{name: [0] if name == "tokens" else False})
+
+
+def test_explore_with_the_real_explain_uses_the_efficient_search():
+    from xattr_lab.attr.synthetic import SyntheticModel
+    from xattr_lab.viz.explore import explore
+
+    m = SyntheticModel()
+    w = explore(m, m.image, "describe", regions="grid:4")
+    w.selected = 1
+    assert w.wait(60)
+    e = w.explanations[1]
+    assert e.info["search"] == "efficient" and w.error == "" and w.progress == {}
     w.close()

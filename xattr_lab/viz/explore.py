@@ -1,17 +1,70 @@
 """``xattr_lab.explore(model, image, prompt)``: click a token, its explanation is computed in the kernel.
 
-Needs a live kernel: the widget sends the selected token to Python, which runs
-``xattr_lab.explain(model, image, prompt, tokens=[i])`` and replaces the view with the result (cached per
-token). Without a kernel the last shown explanation still renders from the saved widget state.
+Needs a live kernel: a click sends the token to Python, which runs
+``xattr_lab.explain(model, image, prompt, tokens=[i], search="efficient")`` in a background thread (the
+kernel stays free to receive clicks) and replaces the view with the result (cached per token). While a token
+computes, the view shows a progress bar with the time left and outlines the pending token; clicks made
+meanwhile are merged: only the latest one is computed next.
+
+What a saved notebook shows with no kernel: see :func:`explore`.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+import traitlets
+
 from xattr_lab.viz.explanation_view import explanation_payload
 from xattr_lab.viz.widgets import XattrWidget
+
+_DEFAULT_SEARCH_FOR_EXPLORE = "efficient"  # EAGLE's scoped search: a few seconds a token, not 10-14 s
+
+
+class _ViewBar:
+    """The tqdm-like bar ``explain`` advances; forwards done/total/ETA to the widget a few times a second."""
+
+    def __init__(self, widget: Explorer, token: int, min_interval: float = 0.2) -> None:
+        self.widget, self.token, self.min_interval = widget, token, min_interval
+        self.total: int | None = None
+        self.n = 0
+        self.postfix = ""
+        self.start = time.monotonic()
+        self._last = 0.0
+
+    def reset(self, total: int | None = None) -> None:
+        self.total, self.n, self.start = total, 0, time.monotonic()
+        self._push(force=True)
+
+    def update(self, n: int = 1) -> None:
+        first = self.n == 0
+        self.n += int(n)
+        self._push(force=first or (self.total is not None and self.n >= self.total))  # first ETA at once
+
+    def set_postfix_str(self, text: str = "", refresh: bool = True) -> None:
+        self.postfix = str(text)
+
+    def close(self) -> None:  # explain leaves a caller's bar open; Explorer clears it
+        pass
+
+    def state(self) -> dict[str, Any]:
+        elapsed = time.monotonic() - self.start
+        eta = None
+        if self.total and self.n:
+            eta = elapsed / self.n * max(self.total - self.n, 0)
+        return {
+            "token": self.token, "done": self.n, "total": self.total, "elapsed": round(elapsed, 2),
+            "eta": None if eta is None else round(eta, 2), "note": self.postfix,
+        }
+
+    def _push(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last >= self.min_interval:
+            self._last = now
+            self.widget.progress = self.state()
 
 
 class Explorer(XattrWidget):
@@ -20,7 +73,12 @@ class Explorer(XattrWidget):
     Attributes:
         explanations: token index → Explanation, for the tokens explained so far.
         error: the last error message ("" when none).
+        pending: the token being computed or queued next (-1: none), shown outlined in the strip.
+        progress: ``{token, done, total, elapsed, eta, note}`` of the running computation ({} when idle).
     """
+
+    pending = traitlets.Int(-1).tag(sync=True)
+    progress = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -28,6 +86,7 @@ class Explorer(XattrWidget):
         image: Any,
         prompt: str,
         explain_fn: Callable[..., Any] | None = None,
+        background: bool = True,
         **explain_kwargs: Any,
     ) -> None:
         if explain_fn is None:
@@ -36,9 +95,14 @@ class Explorer(XattrWidget):
             _check_explain_kwargs(model, explain_kwargs)
         self._model, self._image, self._prompt = model, image, prompt
         self._explain = explain_fn
-        self._kwargs = dict(explain_kwargs)
+        self._kwargs = _with_default_search(explain_kwargs)
+        self._background = bool(background)
         self.explanations: dict[int, Any] = {}
         self.error = ""
+        self._lock = threading.Lock()
+        self._queued: int | None = None
+        self._wanted = -1  # the token the reader asked for last (what the view should end on)
+        self._worker: threading.Thread | None = None
         gen = explain_kwargs.get("generation")
         if gen is None:
             gen = model.generate(image, prompt, **_gen_kwargs(explain_kwargs))
@@ -58,25 +122,90 @@ class Explorer(XattrWidget):
         token = int(change["new"])
         if token < 0:
             return
-        self.show(token)
+        if self._background:
+            self.request(token)
+        else:
+            self.show(token)
 
-    def show(self, token: int) -> Any:
-        """Explain generated token ``token`` (cached) and show it; returns the Explanation."""
-        result = self.explanations.get(token)
-        if result is None:
-            self.status = f"computing token {token}…"
-            try:
-                result = self._explain(self._model, self._image, self._prompt, tokens=[token], **self._kwargs)
-            except Exception as err:  # shown in the widget: the kernel keeps running
-                self.error = f"{type(err).__name__}: {err}"
-                self.status = f"token {token} failed: {self.error}"
-                return None
-        partial = bool(getattr(result, "partial", False))
-        if not partial:  # an interrupted (partial) result is shown but not cached: a click recomputes it
+    def request(self, token: int) -> None:
+        """Ask for ``token`` without waiting: cached ones show at once, others queue (latest request wins)."""
+        with self._lock:
+            self._wanted = token
+            cached = self.explanations.get(token)
+            if cached is None:
+                self._queued = token  # replaces an older queued click: merged, not piled up
+                self.pending = token
+                if self._worker is None:
+                    self._worker = threading.Thread(target=self._work, name="xattr-explore", daemon=True)
+                    self._worker.start()
+                return
+            if self._queued is not None:  # the reader moved on to a cached token: drop the queued one
+                self._queued = None
+        self._show_result(token, cached)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until queued tokens are computed (for scripts and tests); False on timeout."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return self._worker is None or not self._worker.is_alive()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                token, self._queued = self._queued, None
+                if token is None:
+                    self._worker = None
+                    self.pending, self.progress = -1, {}
+                    return
+                self.pending = token
+            self._compute(token, show=False)
+
+    def _compute(self, token: int, show: bool = True) -> Any:
+        self.status = f"computing token {token}…"
+        self.error = ""
+        bar = _ViewBar(self, token)
+        try:
+            result = self._explain(
+                self._model, self._image, self._prompt, tokens=[token], progress=bar, **self._kwargs
+            )
+        except Exception as err:  # shown in the widget: the kernel keeps running
+            self.error = f"{type(err).__name__}: {err}"
+            self.status = f"token {token} failed: {self.error}"
+            self.progress = {}
+            return None
+        self.progress = {}
+        if not bool(getattr(result, "partial", False)):  # an interrupted result is shown but not cached
             self.explanations[token] = result
+        if show or self._wanted == token:  # a result nobody waits for any more is cached, not shown
+            self._show_result(token, result)
+        return result
+
+    def _show_result(self, token: int, result: Any) -> None:
+        partial = bool(getattr(result, "partial", False))
         self.payload = explanation_payload(result.to_view_data(), title=repr(result))
         self.status = f"token {token} interrupted: partial result, click again to recompute" if partial else ""
+
+    def show(self, token: int) -> Any:
+        """Explain generated token ``token`` now (cached), show it and return the Explanation (blocks)."""
+        self._wanted = token
+        result = self.explanations.get(token)
+        if result is None:
+            self.pending = token
+            try:
+                return self._compute(token)
+            finally:
+                self.pending = -1
+        self._show_result(token, result)
         return result
+
+
+def _with_default_search(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """EAGLE-family search methods default to the efficient search here (explain's default is naive greedy)."""
+    out = dict(kwargs)
+    if "search" not in out and out.get("method", "eagle") == "eagle":
+        out["search"] = _DEFAULT_SEARCH_FOR_EXPLORE
+    return out
 
 
 def _check_explain_kwargs(model: Any, kwargs: dict[str, Any]) -> None:
@@ -85,8 +214,9 @@ def _check_explain_kwargs(model: Any, kwargs: dict[str, Any]) -> None:
     from xattr_lab.attr.registry import get_method
     from xattr_lab.attr.search import SEARCHES
 
-    if "tokens" in kwargs:
-        raise TypeError("tokens: explore() explains the token you click; do not pass tokens")
+    for name in ("tokens", "progress"):
+        if name in kwargs:
+            raise TypeError(f"{name}: explore() sets {name} itself (the click picks the token); do not pass it")
     spec = get_method(check_method_name(kwargs.get("method", "eagle")))
     missing = set(spec.needs) - set(getattr(model, "capabilities", frozenset()))
     if missing:
@@ -106,11 +236,24 @@ def _gen_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
 def explore(model: Any, image: Any, prompt: str, **explain_kwargs: Any) -> Explorer:
     """An interactive explanation: click a generated token to explain it (needs a live kernel).
 
+    The explanation runs in a background thread with EAGLE's efficient search (``search="efficient"``;
+    pass ``search="greedy"`` for the naive greedy search, N(N+1) forwards). While it runs the view shows a
+    progress bar (regions placed, time left) and outlines the pending token; clicks made meanwhile are
+    merged, so only the latest clicked token is computed next. Explanations are cached per token.
+
+    What survives a reload (the notebook saved, then opened with no kernel): the explorer is a widget, so
+    it is not a saved view. JupyterLab shows it only if widget state was saved with the notebook (Settings →
+    Save Widget State Automatically); otherwise JupyterLab shows its "Error displaying widget" line, and
+    nbconvert HTML and other frontends show the one-line text summary. Nothing is computed without a
+    kernel. To keep an explanation in the saved notebook, display it as a result in its own cell, e.g.
+    ``w.explanations[3]``: that output renders anywhere, with no kernel.
+
     Args:
         model: a ScoringModel.
         image: the image (uint8 [H, W, 3]).
         prompt: the prompt text.
-        **explain_kwargs: passed to :func:`xattr_lab.explain` (``method``, ``regions``, ``search`` …).
+        **explain_kwargs: passed to :func:`xattr_lab.explain` (``method``, ``regions``, ``search`` …);
+            ``background=False`` computes in the kernel's own thread instead (clicks then wait in line).
 
     Returns:
         The widget; ``widget.explanations`` holds the Explanations computed so far.
@@ -118,6 +261,6 @@ def explore(model: Any, image: Any, prompt: str, **explain_kwargs: Any) -> Explo
     Raises:
         ValueError: an unknown ``method`` or ``search``, or a method that needs what the model lacks (checked
             here, not at the first click).
-        TypeError: a ``method`` that is not a name, a ``tokens`` argument (the click picks the token).
+        TypeError: a ``method`` that is not a name, a ``tokens`` or ``progress`` argument (explore sets them).
     """
     return Explorer(model, image, prompt, **explain_kwargs)
