@@ -1,4 +1,4 @@
-"""Execute the diagnostics notebooks (05, 06) with small presets."""
+"""Execute the diagnostics notebooks (06, 07) with small presets."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("name", ["05_grokking.ipynb", "06_pe_spectra.ipynb"])
+@pytest.mark.parametrize("name", ["06_grokking.ipynb", "07_pe_spectra.ipynb"])
 def test_notebook_executes(name, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
