@@ -30,6 +30,9 @@ _EXPORTS: dict[str, str] = {
     "TokenStrip": "xattr_lab.viz.widgets",
     "token_strip": "xattr_lab.viz.token_strip",
     "explore": "xattr_lab.viz.explore",
+    "run": "xattr_lab.runs.api",
+    "load_run": "xattr_lab.runs.result",
+    "Run": "xattr_lab.runs.result",
 }
 _SUBMODULES = ("datasets", "diagnostics", "metrics", "inputs", "viz", "workshop")
 
