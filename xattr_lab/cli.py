@@ -15,6 +15,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("xattr_lab.demo", "explain the ShapesVLM, print the faithfulness table, write an HTML report"),
     "explain": ("xattr_lab.attr.cli", "explain one answer of a model on an image"),
     "grok": ("xattr_lab.diagnostics.grokking.cli", "train a grokking run with progress measures"),
+    "run": ("xattr_lab.runs.cli", "explain a dataset with several methods from a TOML config (resumable)"),
 }
 _BENCHES: dict[str, str] = {
     "scorer": "xattr_lab.bench.scorer",
