@@ -12,6 +12,7 @@ interrupted (partial) explanation, which is never recorded as done.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import traceback
@@ -236,6 +237,7 @@ def _ok_row(unit: WorkUnit, exp: Explanation, gen: Generation, image: np.ndarray
     row.update(_metrics(exp, unit.sample, image.shape[:2]))
     row.update({"n_forward": float(exp.cost.get("n_forward", 0.0)), "n_calls": float(exp.cost.get("n_calls", 0.0))})
     row.update({"regions": str(exp.info.get("regions", row["regions"])), "search": exp.info.get("search")})
+    row["versions"] = json.dumps(exp.info.get("versions") or {}, sort_keys=True)
     path = Path(unit.result_dir)
     exp.save(path)
     row.update({"status": "ok", "seconds": seconds, "result_path": str(path)})
