@@ -43,3 +43,72 @@ export function paintHeat(
   }
   ctx.putImageData(out, 0, 0);
 }
+
+/** Iso-lines of a map, for drawing over the unmodified image (readable over objects of any colour). */
+export interface Contours {
+  /** Per pixel: the scale position t in [0, 1] of the iso-line through it, NaN where there is none. */
+  line: Float32Array;
+  /** Per pixel: 1 for the dark/light halo beside a line (so a line stays visible on any background). */
+  halo: Uint8Array;
+}
+
+/**
+ * Iso-lines at `levels` evenly spaced scale positions (t = 1/levels .. (levels-1)/levels), two pixels
+ * wide: a pixel is on the line between bands when its right or lower neighbour lies in another band.
+ * `skip(p)` leaves pixels out (hidden regions). On diverging scales a line between bands on both sides of
+ * 0 takes the level further from 0, so a red line means "at least this much for", a blue one "against".
+ */
+export function contours(
+  values: ArrayLike<number>,
+  norm: Normaliser,
+  width: number,
+  height: number,
+  levels = 5,
+  skip: (p: number) => boolean = () => false,
+): Contours {
+  const n = width * height;
+  const band = new Int16Array(n);
+  for (let p = 0; p < n; p++) {
+    const v = values[p];
+    band[p] = Number.isFinite(v) && !skip(p) ? Math.min(levels - 1, Math.max(0, Math.floor(norm(v) * levels))) : -1;
+  }
+  const line = new Float32Array(n).fill(NaN);
+  const diverging = norm.scale === "coolwarm";
+  // A pixel on several lines keeps the strongest: the highest (sequential) or the furthest from 0 (diverging).
+  const strength = (t: number): number => (diverging ? Math.abs(t - 0.5) : t);
+  const mark = (p: number, q: number): void => {
+    const a = Math.min(band[p], band[q]);
+    const b = Math.max(band[p], band[q]);
+    if (a < 0 || a === b) return;
+    // Bands a < b are separated by the levels (a+1)/levels .. b/levels: keep the strongest crossing.
+    const t = diverging && (a + 1) / levels < 0.5 && strength((a + 1) / levels) > strength(b / levels) ? (a + 1) / levels : b / levels;
+    if (diverging && Math.abs(t - 0.5) < 1e-9) return; // the zero crossing carries no evidence
+    if (Number.isNaN(line[p]) || strength(line[p]) < strength(t)) line[p] = t;
+    if (Number.isNaN(line[q]) || strength(line[q]) < strength(t)) line[q] = t;
+  };
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      if (x + 1 < width) mark(p, p + 1);
+      if (y + 1 < height) mark(p, p + width);
+    }
+  }
+  const halo = new Uint8Array(n);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      if (!Number.isNaN(line[p])) continue;
+      const near =
+        (x > 0 && !Number.isNaN(line[p - 1])) || (x + 1 < width && !Number.isNaN(line[p + 1])) ||
+        (y > 0 && !Number.isNaN(line[p - width])) || (y + 1 < height && !Number.isNaN(line[p + width]));
+      if (near) halo[p] = 1;
+    }
+  }
+  return { line, halo };
+}
+
+/** Colour of a contour line at scale position t: saturated ends of the scale so lines never fade to white. */
+export function lineColour(t: number, norm: Normaliser): [number, number, number] {
+  if (norm.scale === "coolwarm") return colourRGB(t < 0.5 ? Math.min(t, 0.15) : Math.max(t, 0.85), "coolwarm");
+  return colourRGB(t, "viridis");
+}

@@ -1,8 +1,12 @@
 // The explanation of one generation: token strip ↔ image + heatmap overlay ↔ insertion/deletion
-// curves, linked through the bus (token, step, mode), plus the metrics and cost of the run.
+// curves, linked through the bus (token, step, mode), plus the metrics and cost of the run. A visible note
+// warns when the selected token barely depends on the image (its map is then mostly noise).
 
+import { vector } from "../lib/arrays";
 import { type Bus, disposer } from "../lib/bus";
 import { h } from "../lib/dom";
+import { fmt } from "../lib/format";
+import { rowMap } from "../lib/rows";
 import { kvTable } from "../lib/table";
 import { renderCurves } from "./curves";
 import { renderImageOverlay } from "./imageOverlay";
@@ -15,7 +19,32 @@ export interface ExplanationData {
   cost?: Record<string, unknown>;
   metrics_order?: string[];
   cost_order?: string[];
+  /** Absolute vision reliance per explained token (curve rows): AUC of its insertion curve minus its minimum. */
+  raw_reliance?: unknown;
+  /** Below this raw reliance a token "barely depends on the image" and gets the note. */
+  reliance_floor?: number;
   [key: string]: unknown;
+}
+
+/** The near-zero-reliance note for the selected token ("" when none applies). */
+export function relianceNote(data: ExplanationData, token: number): string {
+  const raw = vector(data.raw_reliance);
+  const floor = Number(data.reliance_floor);
+  if (!raw.length || !Number.isFinite(floor)) return "";
+  const tokens = Array.isArray(data.tokens) ? data.tokens.map(String) : [];
+  const r = rowMap(data.targets, raw.length).rowOf(token);
+  if (r < 0) {
+    let low = 0;
+    for (const v of raw) if (Number.isFinite(v) && v < floor) low++;
+    return low && token < 0
+      ? `${low} of ${raw.length} explained tokens barely depend on the image (raw vision reliance below ${fmt(floor)}): their maps are mostly noise`
+      : "";
+  }
+  const v = raw[r];
+  if (!(Number.isFinite(v) && v < floor)) return "";
+  const name = token < tokens.length ? JSON.stringify(tokens[token]) : `token ${token}`;
+  return `${name} barely depends on the image (raw vision reliance ${fmt(v, 2)}, below the threshold ${fmt(floor)}): ` +
+    "revealing the image hardly changes its probability, so this map is mostly noise";
 }
 
 export function renderExplanation(el: HTMLElement, data: ExplanationData, bus: Bus): () => void {
@@ -28,8 +57,16 @@ export function renderExplanation(el: HTMLElement, data: ExplanationData, bus: B
   const cost = data.cost && typeof data.cost === "object" ? data.cost : null;
   if (metrics && Object.keys(metrics).length) side.append(kvTable(metrics, "metrics", 6, data.metrics_order));
   if (cost && Object.keys(cost).length) side.append(kvTable(cost, "cost", 4, data.cost_order));
+  const note = h("div", { class: "xl-warn", role: "note" });
+  const showNote = (): void => {
+    note.textContent = relianceNote(data, bus.get("token"));
+    note.hidden = !note.textContent;
+  };
+  d.add(bus.on("token", showNote));
+  showNote();
   const root = h("div", { class: "xl-panel xl-explanation" }, [
     stripBox,
+    note,
     h("div", { class: "xl-row" }, [overlayBox, curvesBox, side.childElementCount ? side : null]),
   ]);
   el.append(root);

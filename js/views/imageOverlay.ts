@@ -1,15 +1,19 @@
 // Image with a heatmap overlay: opacity, region outlines, a colour legend, and a step slider that
 // reveals (insertion) or removes (deletion) regions in the method's order, with the selected token's
 // probability at that step. Bus: reads/writes "step" and "mode" (0 insertion, 1 deletion), reads "token".
+// Three overlay styles: "blend" (the map tinted over the image), "contours" (iso-lines over the unmodified
+// image) and "beside" (the image and the map side by side); the last two stay readable when the object
+// asked about has the colours of the map (colour questions).
 
 import { cachedArray, type NDArray, row, upsample2d } from "../lib/arrays";
 import { type Bus, disposer } from "../lib/bus";
-import { colourRGB, normaliser } from "../lib/colors";
+import { colourRGB, normaliser, type Normaliser } from "../lib/colors";
 import { h } from "../lib/dom";
 import { scheduler } from "../lib/frame";
 import { fmt, pct } from "../lib/format";
 import { decodeImage, imageShape, type RGBAImage, rawImage, upsampleImage, upscaleFactor } from "../lib/image";
 import { legend } from "../lib/legend";
+import { contours, lineColour } from "../lib/paint";
 import { rowMap } from "../lib/rows";
 import { insertionGains, type MapSource, mapSource, regionsAtStep, regionsOf, type Regions } from "../lib/regions";
 
@@ -30,7 +34,15 @@ export interface OverlayData {
   width?: number;
   /** Initial colouring: "map" (region scores), "pixel" (pixel map) or "gain" (per-token Δp). */
   colour_by?: string;
+  /** Initial overlay style: "blend" (default), "contours" or "beside". */
+  overlay?: string;
 }
+
+export const OVERLAY_STYLES = [
+  ["blend", "blend"],
+  ["contours", "contours"],
+  ["beside", "map beside image"],
+] as const;
 
 /** Value at `step` of curve row `r` of a [T, S+1] (or [S+1]) array; the mean over rows when r < 0. */
 function curveAt(curves: NDArray | null, r: number, step: number): number {
@@ -84,10 +96,10 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
 
   // --- DOM -------------------------------------------------------------------------------------
   const canvas = h("canvas", { width, height, class: "xl-canvas", "aria-label": "image with heatmap overlay" });
+  // "beside" style: the map alone, drawn next to the (then unmodified) image.
+  const mapCanvas = h("canvas", { width, height, class: "xl-beside", "aria-label": "heatmap beside the image" });
   const cssWidth = Math.max(220, Math.min(data.width ?? 300, 420));
-  canvas.style.width = `${cssWidth}px`;
-  if (k > 1) canvas.classList.add("xl-pixelated");
-  canvas.style.height = `${(cssWidth * height) / width}px`;
+  for (const c of [canvas, mapCanvas]) if (k > 1) c.classList.add("xl-pixelated");
   const readout = h("div", { class: "xl-status", "aria-live": "polite" });
   const legendBox = h("div", { class: "xl-legend-box" });
   const opacity = h("input", { type: "range", min: 0, max: 100, value: 60, "aria-label": "heatmap opacity" });
@@ -104,7 +116,11 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
   const slider = h("input", {
     type: "range", min: 0, max: Math.max(0, steps), value: steps, class: "xl-step", "aria-label": "step",
   });
+  const styleSel = h("select", { "aria-label": "overlay" });
+  for (const [value, text] of OVERLAY_STYLES) styleSel.append(h("option", { value }, [text]));
+  styleSel.value = OVERLAY_STYLES.some(([v]) => v === data.overlay) ? String(data.overlay) : "blend";
   const controls = h("div", { class: "xl-controls" }, [
+    h("label", {}, ["overlay ", styleSel]),
     h("label", {}, ["opacity ", opacity]),
     regions ? h("label", {}, [outlines, " outlines"]) : null,
     sources.length > 1 ? h("label", {}, ["colour ", colourBy]) : null,
@@ -112,8 +128,21 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
   const stepRow = order.length
     ? h("div", { class: "xl-controls" }, [modeSel, h("label", { class: "xl-grow" }, [slider])])
     : null;
-  const root = h("div", { class: "xl-panel xl-overlay" }, [canvas, legendBox, controls, stepRow, readout]);
-  root.style.maxWidth = `${cssWidth + 2}px`;
+  const pair = h("div", { class: "xl-pair" }, [canvas, mapCanvas]);
+  const root = h("div", { class: "xl-panel xl-overlay" }, [pair, legendBox, controls, stepRow, readout]);
+  const layout = (): void => {
+    const beside = styleSel.value === "beside";
+    const w = beside ? Math.round(cssWidth * 0.75) : cssWidth;
+    for (const c of [canvas, mapCanvas]) {
+      c.style.width = `${w}px`;
+      c.style.height = `${(w * height) / width}px`;
+    }
+    mapCanvas.style.display = beside ? "" : "none";
+    opacity.disabled = styleSel.value !== "blend";
+    root.style.maxWidth = `${beside ? 2 * w + 8 : cssWidth + 2}px`;
+    root.dataset.overlay = styleSel.value;
+  };
+  layout();
   el.append(root);
 
   // --- state and drawing -----------------------------------------------------------------------
@@ -122,6 +151,8 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
   let hover = -1;
   const ctx = canvas.getContext?.("2d") ?? null;
   const out = ctx ? ctx.createImageData(width, height) : null;
+  const mapCtx = mapCanvas.getContext?.("2d") ?? null;
+  const mapOut = mapCtx ? mapCtx.createImageData(width, height) : null;
   const hidden = new Uint8Array(regions?.count ?? 0);
 
   const srcIndex = (): number => Math.min(sources.length - 1, Number(colourBy.value) || 0);
@@ -134,7 +165,9 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
   function draw(): void {
     if (!ctx || !out) return;
     const px = out.data;
-    const alpha = Number(opacity.value) / 100;
+    const style = styleSel.value;
+    // Contours and "beside" leave the image unmodified; only "blend" tints it.
+    const alpha = style === "blend" ? Number(opacity.value) / 100 : 0;
     const si = srcIndex();
     const src = sources[si];
     const norm = norms[si];
@@ -150,6 +183,7 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
       }
     }
     const showEdges = regions && outlines.checked;
+    const iso = style === "contours" && vals && norm ? contours(vals, norm, width, height, 5, (p) => !!regions && hidden[regions.labels[p]] === 1) : null;
     for (let p = 0; p < width * height; p++) {
       const o = p * 4;
       let r = image ? image.data[o] : 128;
@@ -182,12 +216,44 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
           b = b * 0.45 + 140;
         }
       }
+      if (iso) {
+        const t = iso.line[p];
+        if (!Number.isNaN(t)) [r, g, b] = lineColour(t, norm);
+        else if (iso.halo[p]) {
+          // A thin dark rim: the coloured line reads against light and dark objects alike.
+          r *= 0.25;
+          g *= 0.25;
+          b *= 0.25;
+        }
+      }
       px[o] = r;
       px[o + 1] = g;
       px[o + 2] = b;
       px[o + 3] = 255;
     }
     ctx.putImageData(out, 0, 0);
+    if (style === "beside") drawMap(vals, norm, showEdges ? regions : null);
+  }
+
+  /** The map on its own, at full strength (hidden regions grey), for the "beside" style. */
+  function drawMap(vals: Float32Array | null, norm: Normaliser | undefined, edges: Regions | null): void {
+    if (!mapCtx || !mapOut) return;
+    const px = mapOut.data;
+    for (let p = 0; p < width * height; p++) {
+      const o = p * 4;
+      const v = vals ? vals[p] : NaN;
+      let [r, g, b] = regions && hidden[regions.labels[p]] ? [110, 110, 110] : Number.isFinite(v) && norm ? colourRGB(norm(v), norm.scale) : [128, 128, 128];
+      if (edges && edges.edge[p]) {
+        r = r * 0.6 + 90;
+        g = g * 0.6 + 90;
+        b = b * 0.6 + 90;
+      }
+      px[o] = r;
+      px[o + 1] = g;
+      px[o + 2] = b;
+      px[o + 3] = 255;
+    }
+    mapCtx.putImageData(mapOut, 0, 0);
   }
   const frames = scheduler(draw);
   const schedule = (): void => frames.schedule();
@@ -220,7 +286,9 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
 
   function refreshLegend(): void {
     const si = srcIndex();
-    legendBox.replaceChildren(sources[si] ? legend(norms[si], sources[si].label) : h("span"));
+    const note = styleSel.value !== "contours" ? undefined
+      : norms[si]?.scale === "coolwarm" ? "lines at ±20% and ±60% of the largest |score|" : "lines at 20, 40, 60, 80% of the range";
+    legendBox.replaceChildren(sources[si] ? legend(norms[si], sources[si].label, { note }) : h("span"));
   }
   const update = (): void => {
     slider.value = String(step());
@@ -235,6 +303,11 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
     d.add(() => t.removeEventListener(type, fn));
   };
   listen(opacity, "input", schedule);
+  listen(styleSel, "change", () => {
+    layout();
+    refreshLegend();
+    schedule();
+  });
   listen(outlines, "change", schedule);
   listen(colourBy, "change", () => {
     refreshLegend();
@@ -242,9 +315,9 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
   });
   listen(modeSel, "change", () => bus.set("mode", Number(modeSel.value), "overlay"));
   listen(slider, "input", () => bus.set("step", Number(slider.value), "overlay"));
-  listen(canvas, "mousemove", (ev) => {
+  const onMove = (target: HTMLCanvasElement) => (ev: MouseEvent): void => {
     if (!regions) return;
-    const rect = canvas.getBoundingClientRect();
+    const rect = target.getBoundingClientRect();
     const x = Math.floor(((ev.clientX - rect.left) / (rect.width || 1)) * width);
     const y = Math.floor(((ev.clientY - rect.top) / (rect.height || 1)) * height);
     const r = x >= 0 && y >= 0 && x < width && y < height ? regions.labels[y * width + x] : -1;
@@ -253,12 +326,15 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
       describe();
       schedule();
     }
-  });
-  listen(canvas, "mouseleave", () => {
-    hover = -1;
-    describe();
-    schedule();
-  });
+  };
+  for (const c of [canvas, mapCanvas]) {
+    listen(c, "mousemove", onMove(c));
+    listen(c, "mouseleave", () => {
+      hover = -1;
+      describe();
+      schedule();
+    });
+  }
   for (const key of ["token", "step", "mode"]) d.add(bus.on(key, update));
 
   if (!image && data.image) {

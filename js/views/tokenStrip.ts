@@ -1,10 +1,12 @@
 // Token strip: prompt and generated tokens coloured by a score; hover shows the value, click or
-// arrow keys select, and the selection goes on the bus as "token" (index into generated tokens).
+// arrow keys select, and the selection goes on the bus as "token" (index into generated tokens). Every
+// colouring has its legend (what the colour means, its range, and what an uncoloured token means).
 
 import { type Bus } from "../lib/bus";
 import { colour, normaliser, textOn } from "../lib/colors";
 import { h } from "../lib/dom";
 import { vector } from "../lib/arrays";
+import { legend } from "../lib/legend";
 
 export interface TokenStripData {
   prompt_tokens?: string[];
@@ -12,6 +14,8 @@ export interface TokenStripData {
   scores?: unknown;
   score_label?: string;
   signed?: boolean;
+  /** What an uncoloured (NaN) token means, shown in the legend (default "not scored"). */
+  unscored_label?: string;
 }
 
 function fmt(v: number): string {
@@ -93,7 +97,12 @@ export function renderTokenStrip(el: HTMLElement, data: TokenStripData, bus: Bus
   const off = bus.on("token", (v) => paint(v));
   paint(bus.get("token"));
 
-  const root = h("div", { class: "xl-panel xl-token-strip" }, [strip, status]);
+  // The legend: only when something is coloured; it names the grey (outlined) tokens when there are any.
+  let finite = 0;
+  for (let i = 0; i < Math.min(scores.length, tokens.length); i++) if (Number.isFinite(scores[i])) finite++;
+  const note = finite < tokens.length ? `outlined: ${data.unscored_label ?? "not scored"}` : undefined;
+  const key = finite ? legend(norm, label, { note }) : null;
+  const root = h("div", { class: "xl-panel xl-token-strip" }, [strip, key, status]);
   el.append(root);
   return () => {
     off();

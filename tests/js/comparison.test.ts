@@ -4,47 +4,102 @@ import { createBus } from "../../js/lib/bus";
 import { renderComparisonGrid } from "../../js/views/comparisonGrid";
 import { explanationData, spec } from "./fixtures";
 
+const base = explanationData();
+// Method 1 has raw scores 40x larger than method 0: one shared scale would wash method 0 out.
+const data = () => ({
+  methods: ["eagle", "<b>ig</b>", "random"],
+  image: base.image,
+  labels: base.labels,
+  n_regions: 4,
+  region_scores: spec("float32", [3, 4], [1, 0, 0, 0, 0, 40, 0, 0, 0.5, 0.5, 0.5, 0.75]),
+  metric_names: ["insertion AUC", "deletion AUC"],
+  metric_values: spec("float32", [2, 3], [0.8, 0.6, 0.4, 0.1, 0.3, 0.5]),
+  metric_better: ["higher", "lower"] as ("higher" | "lower")[],
+  tokens: base.tokens,
+  prompt_tokens: base.prompt_tokens,
+  targets: [0, 2],
+  token_metric_names: ["insertion AUC", "vision reliance"],
+  // [K=2, M=3, T=2]
+  token_metric_values: spec("float32", [2, 3, 2], [0.9, 0.1, 0.5, 0.7, 0.2, 0.3, 1, 0, 0.4, 0.6, 0.5, 0.5]),
+});
+
+const ranges = (el: HTMLElement) =>
+  Array.from(el.querySelectorAll(".xl-cell .xl-legend")).map((l) => [l.getAttribute("data-lo"), l.getAttribute("data-hi")].join(".."));
+
 describe("comparison grid", () => {
-  it("draws one map per method on a shared scale with a metric table, and selects a method", () => {
-    const base = explanationData();
+  it("puts each method on its own scale by default, with its own legend, and a toggle to one shared scale", () => {
     const el = document.createElement("div");
-    const bus = createBus();
-    renderComparisonGrid(el, {
-      methods: ["eagle", "<b>ig</b>", "random"],
-      image: base.image,
-      labels: base.labels,
-      n_regions: 4,
-      region_scores: spec("float32", [3, 4], [1, 0, 0, 0, 0, 1, 0, 0, 0.5, 0.5, 0.5, 0.5]),
-      metric_names: ["insertion AUC", "deletion AUC"],
-      metric_values: spec("float32", [2, 3], [0.8, 0.6, 0.4, 0.1, 0.3, 0.5]),
-      metric_better: ["higher", "lower"],
-    }, bus);
+    renderComparisonGrid(el, data(), createBus());
     const cells = el.querySelectorAll(".xl-cell");
     expect(cells.length).toBe(3);
-    expect(cells[1].textContent).toBe("<b>ig</b>");
+    expect(cells[1].querySelector(".xl-cell-title")?.textContent).toBe("<b>ig</b>");
     expect(el.querySelector("b")).toBeNull();
-    expect(el.querySelectorAll(".xl-legend").length).toBe(1);
-    const c = el.querySelectorAll("canvas");
-    expect(pixelsOf(c[0]).join()).not.toBe(pixelsOf(c[1]).join());
-    const best = Array.from(el.querySelectorAll("td.xl-best")).map((td) => td.getAttribute("data-col"));
-    expect(best).toEqual(["0", "0"]);
-    (cells[2] as HTMLElement).click();
-    expect(bus.get("method")).toBe(2);
-    expect(cells[2].classList.contains("xl-sel")).toBe(true);
+    expect(ranges(el)).toEqual(["0..1", "0..40", "0.5..0.75"]);
+    const c = el.querySelectorAll(".xl-grid canvas");
+    const own = pixelsOf(c[0]).join();
+    const toggle = el.querySelector(".xl-scale-toggle") as HTMLButtonElement;
+    expect(toggle.getAttribute("aria-pressed")).toBe("false");
+    toggle.click();
+    expect(toggle.getAttribute("aria-pressed")).toBe("true");
+    expect(ranges(el)).toEqual(["0..40", "0..40", "0..40"]);
+    expect(el.querySelectorAll(".xl-controls .xl-legend").length).toBe(1); // the shared scale's legend
+    expect(pixelsOf(c[0]).join()).not.toBe(own); // method 0 washes out on the shared scale
+    toggle.click();
+    expect(pixelsOf(c[0]).join()).toBe(own);
   });
 
-  it("follows the token when maps are per token", () => {
-    const base = explanationData();
+  it("starts on the shared scale when asked", () => {
+    const el = document.createElement("div");
+    renderComparisonGrid(el, { ...data(), scale: "shared" }, createBus());
+    expect(ranges(el)).toEqual(["0..40", "0..40", "0..40"]);
+  });
+
+  it("links methods, the table and the explained answer's token strip", () => {
+    const el = document.createElement("div");
+    const bus = createBus();
+    renderComparisonGrid(el, data(), bus);
+    const toks = () => Array.from(el.querySelectorAll(".xl-strip [data-index]")) as HTMLElement[];
+    expect(toks().map((t) => t.textContent)).toEqual(base.tokens);
+    expect(el.querySelector("img,script")).toBeNull();
+    // explained tokens are coloured by the first method's per-token insertion AUC; token 1 was not explained
+    expect(toks()[1].classList.contains("xl-nosc")).toBe(true);
+    expect(toks()[0].title).toBe("insertion AUC (eagle): 0.900");
+    expect(el.querySelector(".xl-token-strip .xl-legend")?.textContent).toContain("outlined: not explained");
+    // clicking a method selects its cell and table column and recolours the strip with its figures
+    (el.querySelectorAll(".xl-cell")[2] as HTMLElement).click();
+    expect(bus.get("method")).toBe(2);
+    expect(el.querySelector(".xl-cell.xl-sel .xl-cell-title")?.textContent).toBe("random");
+    expect(el.querySelector("th.xl-col-sel")?.textContent).toBe("random");
+    expect(toks()[2].title).toBe("insertion AUC (random): 0.300");
+    expect(el.querySelector(".xl-subtitle")?.textContent).toContain("random's insertion AUC");
+    // clicking a token lists every method's figure for it
+    toks()[2].click();
+    expect(bus.get("token")).toBe(2);
+    expect(el.querySelector(".xl-token-methods")?.textContent).toContain("eagle 0.1 · <b>ig</b> 0.7 · random 0.3");
+    const sel = el.querySelector(".xl-token-methods .xl-best");
+    expect(sel?.textContent).toBe("random 0.3");
+    // another per-token figure
+    const metric = el.querySelector("select[aria-label='colour tokens by']") as HTMLSelectElement;
+    metric.value = "1";
+    metric.dispatchEvent(new Event("change"));
+    expect(toks()[0].title).toBe("vision reliance (random): 0.500");
+    toks()[1].click();
+    expect(el.querySelector(".xl-token-methods")?.textContent).toContain("was not explained");
+  });
+
+  it("follows the explained token when maps are per token", () => {
     const el = document.createElement("div");
     const bus = createBus({ token: 0 });
     renderComparisonGrid(el, {
-      methods: ["a", "b"], image: base.image, labels: base.labels, n_regions: 4, tokens: base.tokens,
-      region_scores: spec("float32", [2, 3, 4], Array.from({ length: 24 }, (_, i) => (i * 7) % 5)),
+      methods: ["a", "b"], image: base.image, labels: base.labels, n_regions: 4, tokens: base.tokens, targets: [0, 2],
+      region_scores: spec("float32", [2, 2, 4], [1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0]),
     }, bus);
     expect(el.querySelectorAll(".xl-strip [data-index]").length).toBe(3);
     const canvas = el.querySelector(".xl-grid canvas");
     const before = pixelsOf(canvas).join();
-    bus.set("token", 2);
+    bus.set("token", 1); // not explained: the maps stay on the first row
+    expect(pixelsOf(canvas).join()).toBe(before);
+    bus.set("token", 2); // the second explained token: its row
     expect(pixelsOf(canvas).join()).not.toBe(before);
   });
 });

@@ -4,6 +4,8 @@ import { createBus } from "../../js/lib/bus";
 import { renderPayload } from "../../js/render";
 import { renderCurves } from "../../js/views/curves";
 import { renderImageOverlay } from "../../js/views/imageOverlay";
+import { relianceNote } from "../../js/views/explanation";
+import { setSyncFrames } from "../../js/lib/frame";
 import { explanationData, spec } from "./fixtures";
 
 describe("image overlay", () => {
@@ -128,5 +130,83 @@ describe("metric tables", () => {
       data: { ...explanationData(), metrics: { a: 1, z: 2 }, metrics_order: ["z", "a"] },
     });
     expect(Array.from(el.querySelectorAll("table th")).map((t) => t.textContent).slice(0, 2)).toEqual(["z", "a"]);
+  });
+});
+
+describe("readable overlays for colour questions", () => {
+  const IMG = [200, 180, 160];
+  const plain = (px: number[]) => {
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4) if (px[i] === IMG[0] && px[i + 1] === IMG[1] && px[i + 2] === IMG[2]) n++;
+    return n / (px.length / 4);
+  };
+  const render = (overlay?: string) => {
+    setSyncFrames(true); // repaint on each control change, not on the next animation frame
+    const el = document.createElement("div");
+    renderImageOverlay(el, { ...explanationData(), overlay }, createBus({ token: 0 }));
+    const outlines = el.querySelector("input[aria-label='region outlines']") as HTMLInputElement;
+    outlines.checked = false; // outlines off: only the overlay style changes pixels
+    outlines.dispatchEvent(new Event("change"));
+    return el;
+  };
+
+  it("blends by default: every pixel is tinted", () => {
+    const el = render();
+    expect((el.querySelector("select[aria-label=overlay]") as HTMLSelectElement).value).toBe("blend");
+    expect(plain(pixelsOf(el.querySelector("canvas.xl-canvas")))).toBe(0);
+  });
+
+  it("draws contours over the unmodified image, with a visible toggle back to blending", () => {
+    const el = render("contours");
+    const sel = el.querySelector("select[aria-label=overlay]") as HTMLSelectElement;
+    expect(Array.from(sel.options).map((o) => o.textContent)).toEqual(["blend", "contours", "map beside image"]);
+    expect(sel.value).toBe("contours");
+    const share = plain(pixelsOf(el.querySelector("canvas.xl-canvas")));
+    expect(share).toBeGreaterThan(0.4); // the image itself, untouched ...
+    expect(share).toBeLessThan(1); // ... crossed by iso-lines
+    expect(el.querySelector(".xl-legend")?.textContent).toContain("lines at 20, 40, 60, 80% of the range");
+    expect((el.querySelector("input[aria-label='heatmap opacity']") as HTMLInputElement).disabled).toBe(true);
+    sel.value = "blend";
+    sel.dispatchEvent(new Event("change"));
+    expect(plain(pixelsOf(el.querySelector("canvas.xl-canvas")))).toBe(0);
+  });
+
+  it("draws the map beside the unmodified image", () => {
+    const el = render("beside");
+    const beside = el.querySelector("canvas.xl-beside") as HTMLCanvasElement;
+    expect(beside.style.display).toBe("");
+    expect(plain(pixelsOf(el.querySelector("canvas.xl-canvas")))).toBe(1);
+    expect(plain(pixelsOf(beside))).toBe(0);
+    expect(new Set(pixelsOf(beside).filter((_, i) => i % 4 === 0)).size).toBeGreaterThan(1); // the map's colours
+  });
+});
+
+describe("near-zero vision reliance", () => {
+  const data = () => ({
+    ...explanationData(),
+    raw_reliance: spec("float32", [3], [0.4, 0.01, 0.2]),
+    reliance_floor: 0.05,
+  });
+
+  it("names the token, its reliance and the threshold", () => {
+    expect(relianceNote(data(), 0)).toBe("");
+    const note = relianceNote(data(), 1);
+    expect(note).toContain('"<img src=x onerror=alert(1)>" barely depends on the image');
+    expect(note).toContain("raw vision reliance 0.01, below the threshold 0.05");
+    expect(note).toContain("mostly noise");
+    expect(relianceNote(data(), -1)).toContain("1 of 3 explained tokens barely depend on the image");
+    expect(relianceNote({ ...data(), raw_reliance: undefined }, 1)).toBe("");
+  });
+
+  it("shows and hides the note as tokens are selected, as text", () => {
+    const el = document.createElement("div");
+    const { bus } = renderPayload(el, { version: 1, view: "explanation", data: data() });
+    const note = el.querySelector(".xl-warn") as HTMLElement;
+    bus.set("token", 1);
+    expect(note.hidden).toBe(false);
+    expect(note.textContent).toContain("barely depends on the image");
+    expect(el.querySelector("img")).toBeNull();
+    bus.set("token", 2);
+    expect(note.hidden).toBe(true);
   });
 });

@@ -28,6 +28,30 @@ describe("token strip", () => {
     expect(bg0).not.toBe(bg2);
   });
 
+  it("has a legend for every colouring: its label, range, and what an uncoloured token means", () => {
+    const el = document.createElement("div");
+    renderTokenStrip(el, {
+      tokens: ["the", "red", "ball"],
+      scores: { dtype: "float32", shape: [3], data: b64([-0.5, 0.25, NaN]) },
+      score_label: "leave-one-out Δ log p",
+      unscored_label: "not explained",
+    }, createBus());
+    const key = el.querySelector(".xl-legend") as HTMLElement;
+    expect(key.querySelector(".xl-legend-label")?.textContent).toBe("leave-one-out Δ log p");
+    expect(key.getAttribute("aria-label")).toBe("colour scale leave-one-out Δ log p: -0.5 to 0.5"); // diverging: symmetric
+    expect(key.querySelector(".xl-legend-ticks")?.textContent).toBe("-0.500.5");
+    expect(key.textContent).toContain("outlined: not explained");
+    // sequential scores (ARC relevance, reliance): min..max, no note when every token is scored
+    const el2 = document.createElement("div");
+    renderTokenStrip(el2, { tokens: ["a", "b"], scores: { dtype: "float32", shape: [2], data: b64([0.25, 0.75]) }, score_label: "ARC relevance" }, createBus());
+    expect(el2.querySelector(".xl-legend")?.getAttribute("aria-label")).toBe("colour scale ARC relevance: 0.25 to 0.75");
+    expect(el2.querySelector(".xl-legend-note")).toBeNull();
+    // no scores: nothing coloured, no legend
+    const el3 = document.createElement("div");
+    renderTokenStrip(el3, { tokens: ["a"] }, createBus());
+    expect(el3.querySelector(".xl-legend")).toBeNull();
+  });
+
   it("selects on click and with the keyboard, and follows the bus", () => {
     const el = document.createElement("div");
     const bus = createBus();

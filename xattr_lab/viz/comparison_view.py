@@ -1,8 +1,12 @@
-"""The method-comparison grid: one map per method on one colour scale, with metric rows.
+"""The method-comparison grid: one map per method, the explained answer's token strip, and metric rows.
 
 Built from ``Comparison.to_view_data()`` or a dict with: ``methods`` [M], ``image``, ``labels``,
 ``region_scores`` [M, N] (or [M, T, N]) and/or ``pixel_maps`` [M, H, W], and ``metrics`` either
 name → [M] values or method → {name: value}. ``higher_is_better`` (name → bool) marks the best cells.
+Optional: ``tokens`` / ``prompt_tokens`` / ``targets`` (the explained answer and which of its generated
+tokens were explained), ``token_metrics`` (name → [M, T] per-token figures of each method, T explained
+tokens; see :func:`token_metrics`), and ``scale``: ``"method"`` (default: each map on its own colour scale,
+so a method with large raw scores does not wash out the others) or ``"shared"`` (one scale for all).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from xattr_lab.metrics.faithfulness import auc
 from xattr_lab.viz._clean import clean, str_list
 from xattr_lab.viz.images import (
     DEFAULT_MAX_SIDE,
@@ -24,6 +29,8 @@ from xattr_lab.viz.images import (
     resize_labels,
 )
 from xattr_lab.viz.payload import encode_array, make_payload
+
+SCALES = ("method", "shared")
 
 # Metrics whose direction is known (others are shown without a "best" mark).
 _KNOWN = {"insertion_auc": "higher", "deletion_auc": "lower", "ahs": "higher", "seconds": "lower", "n_forward": "lower"}
@@ -42,6 +49,27 @@ def _metric_rows(metrics: Any, methods: list[str]) -> tuple[list[str], np.ndarra
     if arr.shape != (len(names), len(methods)):
         raise ValueError(f"metrics: expected one value per method ({len(methods)}), got shape {arr.shape}")
     return [str(n) for n in names], arr
+
+
+def token_metrics(explanations: Any) -> dict[str, np.ndarray]:
+    """Per-token figures of each method, name → float64 [M, T], from its Explanations' curves.
+
+    ``insertion AUC`` and ``deletion AUC`` are the trapezoid areas of each explained token's own curves
+    over the revealed area (the per-token terms of the table's mean AUCs); ``vision reliance`` is each
+    Explanation's ``reliance``. Explanations of different token sets give an empty dict.
+    """
+    exps = list(explanations)
+    if not exps or len({tuple(e.positions) for e in exps}) != 1:
+        return {}
+
+    def per_token(curves: np.ndarray, area: np.ndarray) -> list[float]:
+        return [auc(row, area) for row in np.atleast_2d(curves)]
+
+    return {
+        "insertion AUC": np.array([per_token(e.insertion, e.area) for e in exps]),
+        "deletion AUC": np.array([per_token(e.deletion, e.area) for e in exps]),
+        "vision reliance": np.array([np.asarray(e.reliance, dtype=np.float64) for e in exps]),
+    }
 
 
 def comparison_payload(
@@ -78,6 +106,23 @@ def comparison_payload(
     for key in ("tokens", "prompt_tokens"):
         if data.get(key) is not None:
             out[key] = str_list(key, data[key])
+    if data.get("targets") is not None:
+        targets = np.asarray(data["targets"], dtype=np.int64).reshape(-1)
+        n = len(out.get("tokens", []))
+        if n and ((targets < 0) | (targets >= n)).any():
+            raise ValueError(f"targets: expected indices into the {n} generated tokens, got {targets.tolist()}")
+        out["targets"] = encode_array(targets, "int32")
+    tm = data.get("token_metrics") or {}
+    if tm:
+        arrays = [np.asarray(v, dtype=np.float64) for v in tm.values()]
+        if any(a.ndim != 2 or a.shape[0] != len(methods) or a.shape != arrays[0].shape for a in arrays):
+            raise ValueError(f"token_metrics: expected [{len(methods)}, T] arrays, got {[a.shape for a in arrays]}")
+        out["token_metric_names"] = [str(k) for k in tm]
+        out["token_metric_values"] = encode_array(np.stack(arrays))
+    scale = data.get("scale", "method")
+    if scale not in SCALES:
+        raise ValueError(f"scale: expected one of {SCALES}, got {scale!r}")
+    out["scale"] = scale
     if data.get("map_label"):
         out["map_label"] = str(data["map_label"])
     if data.get("signed") is not None:

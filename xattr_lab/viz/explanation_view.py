@@ -2,15 +2,26 @@
 
 Built from ``Explanation.to_view_data()`` (or a plain dict shaped like it). Missing optional keys are
 tolerated: a result without curves shows no slider, one without regions shows the pixel map only.
+
+Two reading aids are decided here, in Python, so saved notebooks carry them:
+
+- a note on tokens with near-zero vision reliance: their *raw* reliance (the area under the token's own
+  insertion curve minus its minimum, :func:`xattr_lab.metrics.reliance.raw_reliance`) below
+  :data:`NEAR_ZERO_RELIANCE`. The raw score is used, not the min-max normalised ``reliance`` the strip is
+  coloured by: normalised, the least reliant of any two tokens reads 0 however much it uses the image.
+- the overlay style: ``"contours"`` (iso-lines over the unmodified image) by default for colour questions,
+  where a tinted map would blend with the object's own colours; ``"blend"`` otherwise.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from xattr_lab.metrics.reliance import raw_reliance
 from xattr_lab.viz._clean import clean, str_list
 from xattr_lab.viz.images import (
     DEFAULT_MAX_SIDE,
@@ -25,6 +36,26 @@ from xattr_lab.viz.images import (
 from xattr_lab.viz.payload import encode_array, make_payload
 
 PIXEL_MAP_SIDE = 96
+NEAR_ZERO_RELIANCE = 0.05  # raw vision reliance below which a token "barely depends on the image"
+OVERLAY_STYLES = ("blend", "contours", "beside")
+_COLOUR_QUESTION = re.compile(r"colou?r", re.IGNORECASE)
+
+
+def default_overlay(prompt_tokens: list[str]) -> str:
+    """``"contours"`` when the prompt asks about colour (a tinted map would hide it), else ``"blend"``."""
+    return "contours" if _COLOUR_QUESTION.search("".join(prompt_tokens).replace("▁", " ")) else "blend"
+
+
+def _raw_reliance(data: Mapping[str, Any]) -> np.ndarray | None:
+    """Raw vision reliance per curve row, or None without insertion curves and their area axis."""
+    ins, area = data.get("insertion"), data.get("area")
+    if ins is None or area is None:
+        return None
+    ins = np.atleast_2d(np.asarray(ins, dtype=np.float64))
+    area = np.asarray(area, dtype=np.float64).reshape(-1)
+    if ins.shape[-1] != area.shape[0]:
+        return None
+    return raw_reliance(ins, area)
 
 
 def _split_tokens(data: Mapping[str, Any]) -> tuple[list[str], list[str], np.ndarray | None, Any]:
@@ -64,7 +95,9 @@ def explanation_payload(
         data: ``Explanation.to_view_data()`` or a dict with the same keys: ``image`` [H, W, 3],
             ``labels`` [H, W], ``region_scores`` [N] or [T, N], ``pixel_map`` [H, W], ``order`` [N],
             ``area`` [S + 1], ``insertion``/``deletion`` [T, S + 1], ``tokens`` (+ ``token_kind`` and
-            ``targets``, or ``prompt_tokens``), ``reliance``/``scores``, ``metrics``, ``cost``, ``method``.
+            ``targets``, or ``prompt_tokens``), ``reliance``/``scores``, ``metrics``, ``cost``, ``method``;
+            optional ``overlay`` ("blend", "contours" or "beside"; default from the prompt, see
+            :func:`default_overlay`) and ``reliance_floor`` (default :data:`NEAR_ZERO_RELIANCE`).
         title: title line; default from the method.
         max_side: longest image side sent to the browser (the image, labels and maps are downsized).
 
@@ -72,7 +105,12 @@ def explanation_payload(
         The view payload (arrays as bytes).
     """
     prompt, generated, targets, scores = _split_tokens(data)
-    out: dict[str, Any] = {"tokens": generated, "prompt_tokens": prompt, "score_label": "vision reliance"}
+    out: dict[str, Any] = {
+        "tokens": generated,
+        "prompt_tokens": prompt,
+        "score_label": "vision reliance",
+        "unscored_label": "not explained",
+    }
     if scores is not None:
         scores = np.asarray(scores, dtype=np.float64)
         if scores.shape == (len(generated),):
@@ -120,6 +158,15 @@ def explanation_payload(
             out[f"{key}_order"] = list(out[key])
     if data.get("colour_by"):
         out["colour_by"] = str(data["colour_by"])
+    overlay = data.get("overlay") or default_overlay(prompt)
+    if overlay not in OVERLAY_STYLES:
+        raise ValueError(f"overlay: expected one of {OVERLAY_STYLES}, got {overlay!r}")
+    out["overlay"] = overlay
+    # Contrastive curves hold a log-probability margin, not a probability: no absolute reliance to read.
+    raw = _raw_reliance(data) if data.get("contrast") is None else None
+    if raw is not None:
+        out["raw_reliance"] = encode_array(raw, "float32")
+        out["reliance_floor"] = float(data.get("reliance_floor", NEAR_ZERO_RELIANCE))
     if title is None and method:
         n = len(targets) if targets is not None else len(generated)
         title = f"{method}: {n} explained token{'s' if n != 1 else ''}"
