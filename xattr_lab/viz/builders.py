@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from xattr_lab.viz.bundle import register_payload_builder
-from xattr_lab.viz.comparison_view import comparison_payload
+from xattr_lab.viz.comparison_view import comparison_payload, token_metrics
 from xattr_lab.viz.explanation_view import explanation_payload
 from xattr_lab.viz.spectrum_view import spectrum_payload
 from xattr_lab.viz.token_strip import token_strip_payload
@@ -41,8 +41,10 @@ def build_training(result: Any) -> dict[str, Any]:
 
 
 def build_comparison(result: Any) -> dict[str, Any]:
-    """Payload of a Comparison."""
-    return comparison_payload(_view_data(result))
+    """Payload of a Comparison (with each method's per-token figures for the token strip)."""
+    data = _view_data(result)
+    data.setdefault("token_metrics", token_metrics(getattr(result, "explanations", ())))
+    return comparison_payload(data)
 
 
 def build_text_attribution(result: Any) -> dict[str, Any]:
