@@ -167,7 +167,7 @@ class SpectrumReport:
             f"SpectrumReport({self.scheme!r}, {self.n_layers} layers × {self.n_heads} heads, "
             f"T={self.seq_len}, "
             f"median spread={s['spread']:.3g}, toeplitz={s['toeplitz_fraction']:.2f}, "
-            f"contraction={s['contraction_ratio']:.3g})"
+            f"contraction={_ratio_text(s['contraction_ratio'])})"
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
@@ -214,3 +214,8 @@ def _report_from_store(
         info=c.field(meta, "info", dict),
         **{name: arrays.get(name) for name in _OPTIONAL},
     )
+
+
+def _ratio_text(value: float) -> str:
+    """The contraction ratio for a repr: NoPE has no logits without positional coupling to compare with."""
+    return f"{value:.3g}" if np.isfinite(value) else "n/a (no positional coupling to remove)"
