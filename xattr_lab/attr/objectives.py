@@ -3,6 +3,11 @@
 An objective maps region bitmasks to scores ``F(S)``; for each subset it needs the probabilities with
 ``S`` kept (insertion image ``x_S``) and with ``S`` removed (deletion image ``x_{V∖S}``), asked of the
 scorer in one batch so every candidate of a search step shares the same ``score`` calls.
+
+Contrastive targets (a scorer with a ``contrast``): both objectives then read, in place of ``p(t)``, the
+target's probability within the pair, ``p(t) / (p(t) + p(c)) = σ(log p(t) − log p(c))``: a monotone
+function of the contrastive margin that stays in [0, 1], so the paper's weights keep their meaning and
+LiMA's confidence term becomes ``1 − H`` over the pair {target, contrast}.
 """
 
 from __future__ import annotations
@@ -57,12 +62,18 @@ def check_lambdas(lambdas: Sequence[float], names: Sequence[str], method: str) -
 
 def _ins_del(scorer: SubsetScorer, sets: Sequence[int], insertion_variant: int = 0) -> tuple[np.ndarray, np.ndarray]:
     sets = list(sets)
+    contrastive = getattr(scorer, "contrast", None) is not None
+    if contrastive and insertion_variant:
+        raise ValueError("candidates: a contrastive objective compares the target with its contrast only")
     if insertion_variant:
         # The insertion images come from a variant whose first columns are the targets (LiMA's candidates
         # ride along in the same forward); the deletion images need only the targets.
         width = len(scorer.positions)
         return scorer.probs(sets, variant=insertion_variant)[:, :width], scorer.probs([scorer.full ^ s for s in sets])
-    probs = scorer.probs(sets + [scorer.full ^ s for s in sets])
+    if contrastive:
+        probs = scorer.pairwise(sets + [scorer.full ^ s for s in sets])
+    else:
+        probs = scorer.probs(sets + [scorer.full ^ s for s in sets])
     return probs[: len(sets)], probs[len(sets) :]
 
 

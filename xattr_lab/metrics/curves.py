@@ -41,6 +41,6 @@ def perturbation_curves(
     if sorted(order) != list(range(scorer.n)):
         raise ValueError(f"order: expected a permutation of the {scorer.n} regions")
     sets = prefix_sets(order)
-    probs = scorer.probs(sets + [scorer.full ^ s for s in sets], cached_only=cached_only)
+    probs = scorer.values(sets + [scorer.full ^ s for s in sets], cached_only=cached_only)
     ins, dele = probs[: len(sets)].T, probs[len(sets) :].T
     return ins, dele, cumulative_area(order, scorer.regions.area)

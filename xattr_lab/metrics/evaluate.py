@@ -43,7 +43,8 @@ def evaluate(
         batch_size: most images per model call.
 
     Returns:
-        The curve metrics (see :func:`~xattr_lab.metrics.faithfulness.curve_metrics`) plus ``n_forward``,
+        The curve metrics (see :func:`~xattr_lab.metrics.faithfulness.curve_metrics`; of the margin
+        ``log p(target) − log p(contrast)`` in float64 for a contrastive explanation) plus ``n_forward``,
         and ``pointing_mask`` / ``pointing_box`` (1.0 hit, 0.0 miss) when ground truth is given.
     """
     from xattr_lab.metrics.curves import perturbation_curves
@@ -57,7 +58,13 @@ def evaluate(
         raise TypeError(f"explanation: expected an Explanation, got {type(explanation).__name__}")
     regions = explanation.regions
     baseline: Any = explanation.info.get("baseline", "black") or "black"
-    scorer = SubsetScorer(model, explanation.generation, regions, explanation.positions, baseline, batch_size)
+    # a contrastive explanation is measured on its margin, log p(target) − log p(contrast), read as explain read it
+    contrast = getattr(explanation, "contrast", None)
+    scorer = SubsetScorer(
+        model, explanation.generation, regions, explanation.positions, baseline, batch_size,
+        contrast=None if contrast is None else contrast.ids,
+        contrast_prefix="target" if contrast is None else contrast.prefix,
+    )  # fmt: skip
     order = evaluation_order(explanation)
     ins, dele, area = perturbation_curves(scorer, order)
     out = curve_metrics(ins, dele, area)

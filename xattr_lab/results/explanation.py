@@ -16,6 +16,7 @@ import numpy as np
 
 from xattr_lab.inputs.regions import Regions
 from xattr_lab.models.protocol import Generation
+from xattr_lab.results.contrast import Contrast
 
 KIND = "Explanation"
 
@@ -42,6 +43,9 @@ class Explanation:
         cost: ``n_forward`` (images scored), ``n_calls`` (score calls), ``seconds``.
         info: provenance (versions, model id, regions spec, seed).
         partial: True when the search was interrupted; missing curve points are NaN.
+        contrast: for a contrastive explanation (``explain(..., contrast=)``), the answer the target is
+            explained against, one token per explained position; the curves then hold the margin
+            ``log p(target) − log p(contrast)`` (nats) instead of probabilities. None otherwise.
     """
 
     method: str
@@ -61,6 +65,7 @@ class Explanation:
     cost: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     partial: bool = False
+    contrast: Contrast | None = None
 
     # -- convenience -------------------------------------------------------------------------------------
     @property
@@ -86,7 +91,8 @@ class Explanation:
             f"Explanation({self.method}, tokens={tokens!r}, regions={self.regions.n}, "
             f"ins={self.insertion_auc:.3f}, del={self.deletion_auc:.3f}, "
             f"forwards={int(self.cost.get('n_forward', 0))}, {self.cost.get('seconds', 0.0):.2f}s"
-            f"{', partial' if self.partial else ''})"
+            f"{', partial' if self.partial else ''}"
+            f"{'' if self.contrast is None else ', contrast=' + repr(' '.join(self.contrast.tokens))})"
         )
 
     # -- display -----------------------------------------------------------------------------------------
@@ -122,7 +128,8 @@ class Explanation:
             ``insertion`` / ``deletion`` (float32 [T, N + 1], one row per explained token), ``tokens``
             (prompt then generated strings), ``token_kind`` ("prompt"/"generated" per token), ``targets``
             (indices into ``tokens`` of the explained ones, aligned with the curve rows), ``reliance``
-            (float32 per token, NaN where not explained), ``metrics``, ``method``, ``partial``.
+            (float32 per token, NaN where not explained), ``metrics``, ``method``, ``partial``, and
+            ``contrast`` (None, or ``{"text", "tokens", "target_tokens"}`` when the curves hold the margin).
         """
         gen = self.generation
         tokens = list(gen.prompt_tokens) + list(gen.generated_tokens)
@@ -146,6 +153,13 @@ class Explanation:
             "metrics": dict(self.metrics),
             "method": self.method,
             "partial": self.partial,
+            "contrast": None
+            if self.contrast is None
+            else {
+                "text": self.contrast.text,
+                "tokens": list(self.contrast.tokens),
+                "target_tokens": list(self.target_tokens),
+            },
         }
 
     # -- save / load -------------------------------------------------------------------------------------
@@ -204,6 +218,7 @@ def _to_store(e: Explanation) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "cost": e.cost,
         "info": e.info,
         "partial": e.partial,
+        **({} if e.contrast is None else {"contrast": e.contrast.to_meta()}),  # absent: old readers unaffected
         "generation": {
             "prompt": gen.prompt,
             "prompt_tokens": list(gen.prompt_tokens),
@@ -296,4 +311,5 @@ def _from_store(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Explanat
         cost=c.field(meta, "cost", dict),
         info=c.field(meta, "info", dict),
         partial=c.field(meta, "partial", bool),
+        contrast=None if meta.get("contrast") is None else Contrast.from_meta(meta["contrast"], t),
     )

@@ -67,6 +67,11 @@ class SubsetScorer:
         memoise: cache every scored subset (off: only duplicates inside one request are shared).
         memory_budget: estimated host bytes one chunk of masked images may take (``BYTES_PER_PIXEL`` per
             pixel each); default 512 MiB. At 224² this allows all 256 subsets of a chunk, at 2048² five.
+        contrast: one contrast token id per position, or None. With a contrast every image of the explained
+            generation is also read for it (see :mod:`xattr_lab.scoring.contrast`): :meth:`probs` stays the
+            target's probability, :meth:`margins` and :meth:`pairwise` compare the two, and :meth:`values`
+            (what the curves plot) is the margin.
+        contrast_prefix: ``"target"`` (default) or ``"own"``: the prefix a contrast token is read after.
 
     Cost is counted in images scored (``n_forward``: one forward pass each, the papers' unit) and in
     ``model.score`` calls (``n_calls``).
@@ -83,6 +88,8 @@ class SubsetScorer:
         variants: Sequence[tuple[Generation, Sequence[int]]] = (),
         memoise: bool = True,
         memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        contrast: Sequence[int] | None = None,
+        contrast_prefix: str = "target",
     ) -> None:
         if batch_size is not None and (
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
@@ -104,6 +111,16 @@ class SubsetScorer:
         self._counts = [0, 0]  # images scored, score calls; shared with scorers made by with_variants
         self._cache: list[dict[int, np.ndarray]] = [{} for _ in range(1 + len(self.variants))]
         self._backoff: int | None = None  # chunk size after an out-of-memory error
+        self.contrast: tuple[int, ...] | None = None
+        self.contrast_prefix = "target"
+        self._reads: Any = ()  # how the contrast is read; () = not decided yet (see _contrast_reads)
+        if contrast is not None:
+            from xattr_lab.scoring.contrast import check_prefix
+
+            self.contrast = tuple(int(c) for c in contrast)
+            if len(self.contrast) != len(self.positions):
+                raise ValueError(f"contrast: expected {len(self.positions)} token ids, got {len(self.contrast)}")
+            self.contrast_prefix = check_prefix(contrast_prefix)
 
     @property
     def n_forward(self) -> int:
@@ -127,6 +144,8 @@ class SubsetScorer:
             variants,
             self.memoise,
             self.memory_budget,
+            self.contrast,
+            self.contrast_prefix,
         )
         other._counts = self._counts
         other._cache[0] = self._cache[0]
@@ -141,14 +160,46 @@ class SubsetScorer:
             cached_only: never call the model; subsets not scored yet give NaN rows.
 
         Returns:
-            float64 [B, T] probabilities.
+            float64 [B, T] probabilities (of the targets, also when the scorer has a contrast).
         """
+        rows = self._rows(sets, variant, cached_only)
+        return rows[:, : len(self.positions)] if variant == 0 and self.contrast is not None else rows
+
+    def contrast_probs(self, sets: Sequence[int], cached_only: bool = False) -> np.ndarray:
+        """Probabilities [B, T] of the contrast tokens (the scorer must have a contrast)."""
+        if self.contrast is None:
+            raise ValueError("contrast: this scorer has no contrast")
+        return self._rows(sets, 0, cached_only)[:, len(self.positions) :]
+
+    def margins(self, sets: Sequence[int], cached_only: bool = False) -> np.ndarray:
+        """``log p(target) − log p(contrast)`` [B, T], float64 (the scorer must have a contrast)."""
+        from xattr_lab.scoring.contrast import margin
+
+        return margin(self.probs(sets, cached_only=cached_only), self.contrast_probs(sets, cached_only))
+
+    def pairwise(self, sets: Sequence[int], cached_only: bool = False) -> np.ndarray:
+        """What the objectives maximise: ``σ(margin)`` with a contrast, else the target probabilities [B, T]."""
+        if self.contrast is None:
+            return self.probs(sets, cached_only=cached_only)
+        from xattr_lab.scoring.contrast import pairwise
+
+        return pairwise(self.probs(sets, cached_only=cached_only), self.contrast_probs(sets, cached_only))
+
+    def values(self, sets: Sequence[int], cached_only: bool = False) -> np.ndarray:
+        """What the curves plot, float64 [B, T]: the margin with a contrast, else the target probabilities."""
+        if self.contrast is None:
+            return self.probs(sets, cached_only=cached_only)
+        return self.margins(sets, cached_only)
+
+    def _rows(self, sets: Sequence[int], variant: int, cached_only: bool) -> np.ndarray:
         cache = self._cache[variant]
         # Unique, in first-asked order; without memoisation only duplicates inside one request are shared.
         todo = list(dict.fromkeys(s for s in sets if not (self.memoise and s in cache)))
         if todo and not cached_only:
             self._score(todo, variant)
         width = len(self.positions if variant == 0 else self.variants[variant - 1][1])
+        if variant == 0 and self.contrast is not None:
+            width *= 2  # target probabilities, then the contrast's
         nan_row = np.full(width, np.nan)
         return np.stack([cache.get(s, nan_row) for s in sets]) if sets else np.zeros((0, width))
 
@@ -175,10 +226,35 @@ class SubsetScorer:
         keep = bits_to_keep(chunk, self.n).astype(np.float32)
         return torch.from_numpy(np.take(keep, self.regions.labels, axis=1))
 
+    def _contrast_reads(self) -> Any:
+        """None to read the contrast with ``tokens=`` in the same forward, else generations carrying it."""
+        if self._reads == ():
+            from xattr_lab.scoring.contrast import contrast_reads, reads_tokens
+
+            assert self.contrast is not None  # noqa: S101 - only called with a contrast
+            one_forward = self.contrast_prefix == "target" and reads_tokens(self.model)
+            self._reads = (
+                None
+                if one_forward
+                else contrast_reads(self.model, self.gen, self.positions, self.contrast, self.contrast_prefix)
+            )
+        return self._reads
+
+    def _call(self, gen: Any, masks: Any, positions: list[int], variant: int) -> tuple[Any, int]:
+        """One chunk's scores and the images each mask cost (2+ when the contrast needs its own forward)."""
+        if variant == 0 and self.contrast is not None:
+            from xattr_lab.scoring.contrast import pair_probs
+
+            return pair_probs(
+                self.model, gen, masks, positions, self.baseline, self.contrast, self._contrast_reads()
+            )
+        return self.model.score(gen, masks, positions=positions, baseline=self.baseline), 1
+
     def _score(self, sets: list[int], variant: int) -> None:
         import torch
 
         gen, positions = (self.gen, self.positions) if variant == 0 else self.variants[variant - 1]
+        width = len(positions) * (2 if variant == 0 and self.contrast is not None else 1)
         cache = self._cache[variant]
         start = 0
         while start < len(sets):
@@ -186,7 +262,7 @@ class SubsetScorer:
             masks = out = None
             try:
                 masks = self._masks(chunk)
-                out: Any = self.model.score(gen, masks, positions=positions, baseline=self.baseline)
+                out, per_image = self._call(gen, masks, positions, variant)
             except (MemoryError, RuntimeError) as err:
                 if not is_oom(err) or len(chunk) == 1:
                     raise
@@ -197,12 +273,10 @@ class SubsetScorer:
                 continue
             del masks
             probs = out.detach().to(torch.float64).cpu().numpy() if hasattr(out, "detach") else np.asarray(out)
-            if probs.shape != (len(chunk), len(positions)):
-                raise ValueError(
-                    f"model: score() returned {tuple(probs.shape)}, expected {(len(chunk), len(positions))}"
-                )
-            self._counts[0] += len(chunk)
-            self._counts[1] += 1
+            if probs.shape != (len(chunk), width):
+                raise ValueError(f"model: score() returned {tuple(probs.shape)}, expected {(len(chunk), width)}")
+            self._counts[0] += len(chunk) * per_image
+            self._counts[1] += per_image
             for s, row in zip(chunk, probs):
                 cache[s] = row
             start += len(chunk)

@@ -1,7 +1,9 @@
 """What the Captum wrappers share: forward functions over our models and the way back to a MethodOutput.
 
 Every wrapper attributes the log-probability of the target tokens (summed over them), so the Captum
-baselines explain the same quantity EAGLE's curves measure. Perturbation methods see a keep-mask at the
+baselines explain the same quantity EAGLE's curves measure; with a contrast (``explain(..., contrast=)``)
+that quantity is the margin ``Σ log p(target) − log p(contrast)``, read as the subset scorer reads it (see
+:mod:`xattr_lab.scoring.contrast`). Perturbation methods see a keep-mask at the
 image's resolution (1 = pixel kept, 0 = the explanation's baseline); gradient methods see the processed
 pixels through the adapter's differentiable ``pixel_forward``.
 
@@ -49,8 +51,14 @@ class RegionForward:
         return torch.from_numpy(self.log_probs(sets, cached_only=self.cached_only))
 
     def log_probs(self, sets: list[int], cached_only: bool = False) -> np.ndarray:
-        """Summed log-probabilities of the target tokens per subset (NaN where not scored, if cached_only)."""
-        probs = self.ctx.scorer.probs(sets, cached_only=cached_only)
+        """Summed log-probabilities of the target tokens per subset (NaN where not scored, if cached_only).
+
+        With a contrast: the summed margins ``log p(target) − log p(contrast)``.
+        """
+        scorer = self.ctx.scorer
+        if getattr(scorer, "contrast", None) is not None:
+            return scorer.margins(sets, cached_only=cached_only).sum(axis=1)
+        probs = scorer.probs(sets, cached_only=cached_only)
         return np.log(np.clip(probs, EPS, None)).sum(axis=1)
 
     def scored_prefix(self) -> int:
@@ -79,6 +87,21 @@ class PixelMaskForward:
     def __call__(self, masks: Any) -> Any:
         ctx = self.ctx
         masks = masks.detach().float()
+        scorer = ctx.scorer
+        if getattr(scorer, "contrast", None) is not None:
+            import torch
+
+            from xattr_lab.scoring.contrast import margin, pair_probs
+
+            pair, per_image = pair_probs(
+                ctx.model, ctx.generation, masks, list(ctx.positions), ctx.baseline, scorer.contrast,
+                scorer._contrast_reads(),
+            )  # fmt: skip
+            t = len(ctx.positions)
+            self.n_images += int(masks.shape[0]) * per_image
+            out = torch.from_numpy(margin(pair[:, :t], pair[:, t:]).sum(axis=1))
+            self._accumulate(masks, out)
+            return out
         probs = ctx.model.score(ctx.generation, masks, list(ctx.positions), ctx.baseline)
         self.n_images += int(masks.shape[0])
         out = probs.double().clamp_min(EPS).log().sum(dim=1)
@@ -117,15 +140,26 @@ class PixelForward:
         require(ctx.model, "a gradient method", "pixel_forward", "processed_pixels")
         self.ctx = ctx
         self.n_images = 0
+        self.reads: list[Any] = []
+        contrast = getattr(ctx.scorer, "contrast", None)
+        if contrast is not None:
+            # pixel_forward reads only a generation's own tokens: the contrast comes from generations
+            # carrying it (one more forward and backward per read)
+            from xattr_lab.scoring.contrast import contrast_reads
+
+            self.reads = contrast_reads(ctx.model, ctx.generation, ctx.positions, contrast, ctx.scorer.contrast_prefix)
 
     def __call__(self, pixels: Any) -> Any:
         ctx = self.ctx
         b = int(pixels.shape[0])
-        self.n_images += b
+        self.n_images += b * (1 + len(self.reads))
         flat = pixels.reshape(b * pixels.shape[1], *pixels.shape[2:])
         probs = ctx.model.pixel_forward(ctx.generation, flat, list(ctx.positions))
         # log(p + eps), not log(clamp(p)): a clamp has zero gradient below eps and breaks IG completeness
-        return (probs.float() + EPS).log().sum(dim=1)
+        out = (probs.float() + EPS).log().sum(dim=1)
+        for gen, read, _ in self.reads:
+            out = out - (ctx.model.pixel_forward(gen, flat, read).float() + EPS).log().sum(dim=1)
+        return out
 
     def inputs(self) -> tuple[Any, Any]:
         """The processed pixels and the processed baseline, each ``[1, *processed]``, as Captum inputs."""
