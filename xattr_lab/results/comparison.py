@@ -99,6 +99,15 @@ class Comparison:
         failed = f", {len(self.errors)} failed" if self.errors else ""
         return f"Comparison({len(self.rows)} methods, tokens={tokens!r}{lead}{failed}{cut})"
 
+    def figure(self, shared_scale: bool = False, cols: int | None = None) -> Any:
+        """A plotly grid of every method's map, each on its own colour scale (or ``shared_scale``), with its metrics.
+
+        ``fig.write_html(path, include_plotlyjs=True)`` writes it as one HTML file that opens offline.
+        """
+        from xattr_lab.viz.figures.comparison import comparison_figure  # lazy: plotly on demand
+
+        return comparison_figure(self, shared_scale=shared_scale, cols=cols)
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         try:
             from xattr_lab.viz.bundle import result_bundle

@@ -170,6 +170,15 @@ class SpectrumReport:
             f"contraction={_ratio_text(s['contraction_ratio'])})"
         )
 
+    def figure(self, layer: int | None = None, head: int | None = None) -> Any:
+        """The ESD over all heads and one head's eigenvalues, Toeplitz fit and singular values, as a plotly figure.
+
+        ``fig.write_html(path, include_plotlyjs=True)`` writes it as one HTML file that opens offline.
+        """
+        from xattr_lab.viz.figures.spectrum import spectrum_figure  # lazy: plotly on demand
+
+        return spectrum_figure(self, layer=layer, head=head)
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         try:
             from xattr_lab.viz.bundle import result_bundle

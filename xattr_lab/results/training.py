@@ -105,6 +105,15 @@ class TrainingRun:
                 parts.append(f"{name}={self.final(name):.3f}")
         return f"TrainingRun({', '.join(parts)})"
 
+    def figure(self, cols: int = 2) -> Any:
+        """The curves as plotly subplots by quantity, coloured as in the views, with numbered events.
+
+        ``fig.write_html(path, include_plotlyjs=True)`` writes it as one HTML file that opens offline.
+        """
+        from xattr_lab.viz.figures.training import training_figure  # lazy: plotly on demand
+
+        return training_figure(self, cols=cols)
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         try:
             from xattr_lab.viz.bundle import result_bundle

@@ -1,0 +1,61 @@
+"""Shared helpers of the plotly figures: the lazy plotly import, colour scales and offline HTML export."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 13}
+
+
+def go() -> Any:
+    """``plotly.graph_objects``, imported on first use (plotly is heavy and only figures need it)."""
+    import plotly.graph_objects as graph_objects
+
+    return graph_objects
+
+
+def subplots(**kwargs: Any) -> Any:
+    """``plotly.subplots.make_subplots`` with the house font."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(**kwargs)
+    fig.update_layout(font=FONT, template="plotly_white", margin={"l": 60, "r": 30, "t": 70, "b": 50})
+    return fig
+
+
+def map_scale(values: np.ndarray, signed: bool | None = None) -> dict[str, Any]:
+    """Heatmap colour settings for a map: symmetric blue–red around 0 for signed maps, else viridis.
+
+    Mirrors the views' rule (``normaliser`` in ``js/lib/colors.ts``): a map with both signs is diverging.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    finite = v[np.isfinite(v)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if signed if signed is not None else (lo < 0 < hi):
+        m = max(abs(lo), abs(hi)) or 1.0
+        return {"colorscale": "RdBu_r", "zmin": -m, "zmax": m, "zmid": 0.0}
+    if hi == lo:
+        hi = lo + 1.0
+    return {"colorscale": "Viridis", "zmin": lo, "zmax": hi}
+
+
+def figure_html(fig: Any, path: str | os.PathLike) -> Path:
+    """Write ``fig`` as a self-contained HTML file that opens offline (plotly.js inlined, ~4 MB).
+
+    Equivalent to ``fig.write_html(path, include_plotlyjs=True, full_html=True)``.
+
+    Raises:
+        ValueError: when ``path`` does not end in ``.html`` / ``.htm``.
+        TypeError: when ``fig`` is not a plotly figure.
+    """
+    p = Path(path)
+    if p.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"path: expected a file name ending in .html or .htm, got {str(path)!r}")
+    if not hasattr(fig, "write_html"):
+        raise TypeError(f"fig: expected a plotly Figure, got {type(fig).__name__}")
+    fig.write_html(str(p), include_plotlyjs=True, full_html=True)
+    return p

@@ -1,0 +1,94 @@
+"""plotly figure of an :class:`~xattr_lab.results.explanation.Explanation`: the image with its map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from xattr_lab.viz.figures._common import go, map_scale, subplots
+
+OVERLAYS = ("blend", "contour", "beside")
+
+
+def _title(e: Any) -> str:
+    tokens = " ".join(repr(t) for t in e.target_tokens)
+    if len(tokens) > 60:
+        tokens = tokens[:57] + "…"
+    ins, dele = e.metrics.get("insertion_auc"), e.metrics.get("deletion_auc")
+    scores = []
+    if isinstance(ins, (int, float)) and np.isfinite(ins):
+        scores.append(f"insertion AUC {ins:.3f}")
+    if isinstance(dele, (int, float)) and np.isfinite(dele):
+        scores.append(f"deletion AUC {dele:.3f}")
+    partial = " (partial)" if e.partial else ""
+    return f"<b>{e.method}</b>{partial} · token {tokens}" + (f"<br><sup>{' · '.join(scores)}</sup>" if scores else "")
+
+
+def map_traces(image: np.ndarray, pixel_map: np.ndarray, overlay: str, colorbar: dict[str, Any]) -> list[Any]:
+    """The image trace and the map trace drawn over it (``blend``: translucent heatmap; ``contour``: lines)."""
+    g = go()
+    scale = map_scale(pixel_map)
+    traces: list[Any] = [g.Image(z=np.asarray(image, dtype=np.uint8), hoverinfo="skip")]
+    z = np.asarray(pixel_map, dtype=np.float64)
+    if overlay == "contour":
+        traces.append(
+            g.Contour(
+                z=z, colorscale=scale["colorscale"], zmin=scale["zmin"], zmax=scale["zmax"], ncontours=8,
+                contours={"coloring": "lines"}, line={"width": 2}, colorbar=colorbar, name="map",
+            )
+        )
+    else:
+        opacity = 0.55 if overlay == "blend" else 1.0
+        traces.append(g.Heatmap(z=z, opacity=opacity, colorbar=colorbar, name="map", **scale))
+    return traces
+
+
+def explanation_figure(e: Any, overlay: str = "blend", curves: bool = False) -> Any:
+    """The image with the attribution map over it, a colour bar and the explained token in the title.
+
+    Args:
+        e: an Explanation.
+        overlay: ``"blend"`` (translucent map), ``"contour"`` (iso-lines over the untouched image: readable when
+            the question is about colours) or ``"beside"`` (image and map side by side).
+        curves: add a panel with the mean insertion and deletion curves.
+
+    Returns:
+        A ``plotly.graph_objects.Figure``.
+    """
+    if overlay not in OVERLAYS:
+        raise ValueError(f"overlay: expected one of {OVERLAYS}, got {overlay!r}")
+    image = np.asarray(e.generation.image)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    beside = overlay == "beside"
+    cols = 1 + int(beside) + int(curves)
+    titles = ["image", "map"] if beside else ["image and map"]
+    fig = subplots(rows=1, cols=cols, subplot_titles=titles + (["insertion / deletion"] if curves else []))
+    bar = {"title": {"text": "score", "side": "right"}, "len": 0.8}
+    if beside:
+        fig.add_trace(go().Image(z=image.astype(np.uint8), hoverinfo="skip"), row=1, col=1)
+        fig.add_trace(map_traces(image, e.pixel_map, "blend", bar)[1].update(opacity=1.0), row=1, col=2)
+        fig.update_yaxes(autorange="reversed", scaleanchor="x2", row=1, col=2)
+    else:
+        for tr in map_traces(image, e.pixel_map, overlay, bar):
+            fig.add_trace(tr, row=1, col=1)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, row=1, col=1)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x", row=1, col=1)
+    if beside:
+        fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, row=1, col=2)
+        fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, row=1, col=2)
+    if curves:
+        col = cols
+        area = np.asarray(e.area, dtype=np.float64)
+        for name, arr, colour in (("insertion", e.insertion, "#4e79a7"), ("deletion", e.deletion, "#e15759")):
+            mean = np.nanmean(np.asarray(arr, dtype=np.float64), axis=0)
+            line = {"color": colour, "width": 2}
+            fig.add_trace(go().Scatter(x=area, y=mean, name=name, mode="lines", line=line), row=1, col=col)
+        fig.update_xaxes(title_text="fraction of image revealed / removed", range=[0, 1], row=1, col=col)
+        fig.update_yaxes(title_text="p(token)", rangemode="tozero", row=1, col=col)
+        # The colour bar sits right of the map, before the curves panel.
+        dom = fig.layout["xaxis2" if beside else "xaxis"].domain
+        fig.data[-3].update(colorbar={**bar, "x": dom[1] + 0.01, "len": 0.8})
+    fig.update_layout(title={"text": _title(e), "x": 0.02}, width=420 * cols + 120, height=520)
+    return fig
