@@ -96,6 +96,20 @@ class Explanation:
         )
 
     # -- display -----------------------------------------------------------------------------------------
+    def figure(self, overlay: str = "blend", curves: bool = False) -> Any:
+        """The image with the map over it, a colour bar and the explained token, as a plotly figure.
+
+        For slides and papers; ``fig.write_html(path, include_plotlyjs=True)`` (or
+        :func:`xattr_lab.viz.figures.figure_html`) writes it as one HTML file that opens offline.
+
+        Args:
+            overlay: ``"blend"``, ``"contour"`` (lines over the untouched image) or ``"beside"``.
+            curves: add the mean insertion and deletion curves.
+        """
+        from xattr_lab.viz.figures.explanation import explanation_figure  # lazy: plotly on demand
+
+        return explanation_figure(self, overlay=overlay, curves=curves)
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         try:
             from xattr_lab.viz.bundle import result_bundle
