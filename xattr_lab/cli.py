@@ -24,6 +24,7 @@ _BENCHES: dict[str, str] = {
     "compare": "xattr_lab.bench.compare",
     "memory": "xattr_lab.bench.memory",
     "intervention": "xattr_lab.bench.intervention",
+    "resume": "xattr_lab.bench.resume",
 }
 
 
