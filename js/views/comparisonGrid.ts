@@ -152,7 +152,7 @@ export function renderComparisonGrid(el: HTMLElement, data: ComparisonData, bus:
     const r = explained.rowOf(tok);
     const kk = Math.max(0, Number(metricSel.value) || 0);
     if (tok < 0 || tok >= tokens.length) {
-      tokenReadout.textContent = "click a token to compare the methods on it; click a map to colour the tokens by that method";
+      tokenReadout.textContent = "click a map to colour the tokens by that method; click a token to compare the methods on it";
       return;
     }
     if (r < 0) {

@@ -132,7 +132,7 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
   const root = h("div", { class: "xl-panel xl-overlay" }, [pair, legendBox, controls, stepRow, readout]);
   const layout = (): void => {
     const beside = styleSel.value === "beside";
-    const w = beside ? Math.round(cssWidth * 0.75) : cssWidth;
+    const w = beside ? Math.round(cssWidth * 0.62) : cssWidth;
     for (const c of [canvas, mapCanvas]) {
       c.style.width = `${w}px`;
       c.style.height = `${(w * height) / width}px`;
