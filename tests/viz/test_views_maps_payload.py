@@ -92,3 +92,14 @@ def test_raw_reliance_and_its_threshold_travel_with_the_explanation():
     assert explanation_payload({**data, "reliance_floor": 0.2})["data"]["reliance_floor"] == 0.2
     # contrastive curves hold a log-probability margin: no absolute reliance is read off them
     assert "raw_reliance" not in explanation_payload({**data, "contrast": {"text": "blue"}})["data"]
+
+
+def test_text_attribution_strip_names_its_uncoloured_tokens():
+    from xattr_lab.results.text import TextAttribution
+    from xattr_lab.viz.builders import build_text_attribution
+
+    ta = TextAttribution(("<image>", "What", " colour"), np.array([np.nan, 0.2, -0.4]), " red", "leave_one_out")
+    data = build_text_attribution(ta)["data"]
+    assert data["score_label"] == "log-prob drop when removed"
+    assert data["unscored_label"] == "not scored (the explained token, image tokens)"
+    assert _array(data["scores"]).shape == (4,)

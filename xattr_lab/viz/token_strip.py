@@ -1,4 +1,7 @@
-"""The token strip view: prompt and generated tokens coloured by a score."""
+"""The token strip view: prompt and generated tokens coloured by a score.
+
+Every colouring has a legend in the view: what the score is, its range, and what an uncoloured token means.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ def token_strip_payload(
     score_label: str = "score",
     signed: bool | None = None,
     title: str | None = None,
+    unscored_label: str | None = None,
 ) -> dict[str, Any]:
     """Build the token-strip payload.
 
@@ -37,6 +41,7 @@ def token_strip_payload(
         score_label: what the score is, shown on hover.
         signed: force a diverging (True) or sequential (False) colour scale; None decides from the data.
         title: optional title line.
+        unscored_label: what an uncoloured (NaN) token means, shown in the legend (default "not scored").
     """
     toks = _check_tokens("tokens", tokens)
     data: dict[str, Any] = {
@@ -46,6 +51,8 @@ def token_strip_payload(
     }
     if signed is not None:
         data["signed"] = bool(signed)
+    if unscored_label:
+        data["unscored_label"] = str(unscored_label)
     if scores is not None:
         arr = np.asarray(scores.detach().cpu() if hasattr(scores, "detach") else scores, dtype=np.float64)
         if arr.shape != (len(toks),):
