@@ -50,7 +50,10 @@ def build_comparison(result: Any) -> dict[str, Any]:
 def build_text_attribution(result: Any) -> dict[str, Any]:
     """Payload of a TextAttribution: a token strip with its score legend."""
     data = _view_data(result)
-    return token_strip_payload(data["tokens"], data["scores"], score_label=data["score_label"], title=data["title"])
+    return token_strip_payload(
+        data["tokens"], data["scores"], score_label=data["score_label"], title=data["title"],
+        unscored_label="not scored (the explained token, image tokens)",
+    )
 
 
 register_payload_builder("Explanation", build_explanation)
