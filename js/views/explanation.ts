@@ -47,6 +47,14 @@ export function relianceNote(data: ExplanationData, token: number): string {
     "revealing the image hardly changes its probability, so this map is mostly noise";
 }
 
+/** "why "blue" rather than "red"" for a contrastive explanation (its curves hold the margin), else "". */
+export function contrastTitle(data: ExplanationData): string {
+  const c = data.contrast as { tokens?: unknown; target_tokens?: unknown } | null | undefined;
+  if (!c || typeof c !== "object") return "";
+  const words = (v: unknown): string => JSON.stringify(Array.isArray(v) ? v.map(String).join(" ") : "");
+  return `why ${words(c.target_tokens)} rather than ${words(c.tokens)} (curves: log p(target) − log p(contrast))`;
+}
+
 export function renderExplanation(el: HTMLElement, data: ExplanationData, bus: Bus): () => void {
   const d = disposer();
   const stripBox = h("div", { class: "xl-section" });
@@ -64,7 +72,9 @@ export function renderExplanation(el: HTMLElement, data: ExplanationData, bus: B
   };
   d.add(bus.on("token", showNote));
   showNote();
+  const contrast = contrastTitle(data);
   const root = h("div", { class: "xl-panel xl-explanation" }, [
+    contrast ? h("div", { class: "xl-title xl-contrast" }, [contrast]) : null,
     stripBox,
     note,
     h("div", { class: "xl-row" }, [overlayBox, curvesBox, side.childElementCount ? side : null]),

@@ -55,3 +55,15 @@ def test_a_contrast_that_does_not_fit_the_positions_is_refused():
     with pytest.raises(ValueError, match="ids"):
         Contrast.from_meta({**good, "ids": ["x"]}, 1)
     assert issubclass(ResultFileError, ValueError)
+
+
+def test_the_view_payload_and_offline_html_carry_the_contrast(tmp_path, pair):
+    from xattr_lab.viz.explanation_view import explanation_payload
+
+    e, plain = pair
+    payload = explanation_payload(e.to_view_data())
+    assert payload["data"]["contrast"] == {"text": "green", "tokens": ["green"], "target_tokens": ["purple"]}
+    assert "raw_reliance" not in payload["data"]  # a margin has no absolute vision reliance to warn about
+    assert "contrast" not in explanation_payload(plain.to_view_data())["data"]
+    html = e.export_html(tmp_path / "c.html").read_text()
+    assert "rather than" in html  # the offline page carries the view code that titles it (payload: above)
