@@ -3,6 +3,7 @@
 
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
+import { inflatePayload, isPacked } from "./lib/inflate";
 import { MIME_TYPE, type Payload, renderPayload } from "./render";
 
 class XattrRenderer extends Widget implements IRenderMime.IRenderer {
@@ -15,7 +16,9 @@ class XattrRenderer extends Widget implements IRenderMime.IRenderer {
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     this.disposeView?.();
-    const payload = model.data[MIME_TYPE] as unknown as Payload;
+    const data: unknown = model.data[MIME_TYPE];
+    // Python writes plain payloads here; a deflated one (as in text/html) is accepted too.
+    const payload = isPacked(data) ? await inflatePayload(data) : (data as Payload);
     this.disposeView = renderPayload(this.node, payload).dispose;
   }
 

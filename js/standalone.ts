@@ -1,12 +1,21 @@
 // Standalone entry for self-contained HTML (nbconvert exports, export_html, VS Code, Colab): renders
-// every payload script next to its container. Safe to include many times in one page.
+// every payload script of the page next to its container. Safe to include many times in one page: the
+// first copy defines window.xattrLab, later outputs of a notebook only carry a small loader that calls
+// it (see xattr_lab/viz/html.py). Large payloads arrive deflated and are inflated here.
 
+import { inflatePayload, isPacked } from "./lib/inflate";
 import { MIME_TYPE, type Payload, renderPayload } from "./render";
 
 declare global {
   interface Window {
     xattrLab?: { renderAll: (root?: ParentNode) => number; renderPayload: typeof renderPayload };
   }
+}
+
+function show(script: HTMLScriptElement, host: HTMLElement, payload: Payload): void {
+  renderPayload(host, payload);
+  const fallback = script.parentElement?.querySelector(".xattr-lab-fallback");
+  if (fallback instanceof HTMLElement) fallback.style.display = "none";
 }
 
 function renderAll(root: ParentNode = document): number {
@@ -18,16 +27,21 @@ function renderAll(root: ParentNode = document): number {
     const host = document.createElement("div");
     host.className = "xattr-lab-output";
     script.after(host);
-    let payload: Payload;
+    let payload: unknown;
     try {
-      payload = JSON.parse(script.textContent ?? "null") as Payload;
+      payload = JSON.parse(script.textContent ?? "null");
     } catch (err) {
       host.textContent = `xattr-lab: cannot read view data (${String(err)})`;
       return;
     }
-    renderPayload(host, payload);
-    const fallback = script.parentElement?.querySelector(".xattr-lab-fallback");
-    if (fallback instanceof HTMLElement) fallback.style.display = "none";
+    if (isPacked(payload)) {
+      inflatePayload(payload).then(
+        (full) => show(script, host, full),
+        (err) => { host.textContent = `xattr-lab: cannot read view data (${String(err)})`; },
+      );
+    } else {
+      show(script, host, payload as Payload);
+    }
     count++;
   });
   return count;

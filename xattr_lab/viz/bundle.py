@@ -1,11 +1,17 @@
 """MIME bundles: the JupyterLab renderer's JSON, self-contained HTML and a plain-text summary.
 
 JupyterLab with the xattr-lab extension renders ``application/vnd.xattr-lab.v1+json`` (also with no
-kernel and in untrusted notebooks); everything else falls back to ``text/html`` or ``text/plain``.
+kernel and in untrusted notebooks): that needs no JS in the output at all. Everything else falls back to
+``text/html`` (nbconvert, VS Code, Colab) or ``text/plain``.
+
+The view code in ``text/html`` (~47 KB) is sent once per notebook, not once per view: in a kernel, the
+first view of the session (and the first view of a re-run of the cell that carried it) inlines it; later
+views carry a ~0.7 KB loader that uses it (:func:`set_html_bundle` changes this; see :func:`display_js`).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -23,11 +29,73 @@ def register_payload_builder(type_name: str, builder: Callable[[Any], dict[str, 
     _PAYLOAD_BUILDERS[type_name] = builder
 
 
-def payload_bundle(payload: dict[str, Any], summary: str) -> dict[str, Any]:
-    """The full MIME bundle of one payload."""
+HTML_BUNDLE_MODES = ("once", "compressed", "every")
+_policy: dict[str, Any] = {"mode": "once", "carrier": None}  # carrier: (cell id, request id) of the bundle
+
+
+def set_html_bundle(mode: str = "once") -> None:
+    """Choose how the ``text/html`` of displayed views carries the view code (this kernel session).
+
+    Args:
+        mode: ``"once"`` (default): the first view inlines the bundle, later ones reference it (each adds
+            ~0.7 KB; on a page without the first view's output they show their text summary);
+            ``"compressed"``: later views also carry a deflated copy (~23 KB each) and render on their own
+            anywhere, e.g. one output cut out of an nbconvert page; ``"every"``: the whole bundle in every
+            view (~47 KB each; always used in Colab, which shows each output in its own frame).
+    """
+    if mode not in HTML_BUNDLE_MODES:
+        raise ValueError(f"mode: expected one of {HTML_BUNDLE_MODES}, got {mode!r}")
+    _policy["mode"] = mode
+    _policy["carrier"] = None  # the next view carries the bundle again
+
+
+def _request() -> tuple[str | None, str | None] | None:
+    """(cell id, request id) of the cell being executed, or None outside a notebook kernel."""
+    shell = sys.modules.get("IPython") and _ipython()
+    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
+        return None
+    kernel = getattr(shell, "kernel", None)
+    parent = kernel.get_parent() if kernel is not None and hasattr(kernel, "get_parent") else {}
+    cell = (parent.get("metadata") or {}).get("cellId")  # JupyterLab sends it; nbclient does not
+    return cell, (parent.get("header") or {}).get("msg_id")
+
+
+def _ipython() -> Any:
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
+def display_js() -> str:
+    """How the next displayed view carries its code: ``"inline"``, ``"reference"`` or ``"compressed"``.
+
+    Outside a notebook kernel (scripts, tests, ``export_html``) always ``"inline"``. In a kernel, the first
+    view of the session inlines the bundle and becomes its carrier; a re-run of the carrier's cell (a new
+    request from the same cell id: its old output, with the bundle, is being replaced) inlines it again.
+    """
+    request = _request()
+    if request is None or _policy["mode"] == "every" or "google.colab" in sys.modules:
+        return "inline"
+    carrier = _policy["carrier"]
+    cell, msg = request
+    if carrier is None or (cell is not None and carrier[0] == cell and carrier[1] != msg):
+        _policy["carrier"] = (cell, msg)
+        return "inline"
+    return "compressed" if _policy["mode"] == "compressed" else "reference"
+
+
+def payload_bundle(payload: dict[str, Any], summary: str, js: str | None = None) -> dict[str, Any]:
+    """The full MIME bundle of one payload.
+
+    Args:
+        payload: the view payload.
+        summary: the text/plain summary (also the HTML's no-JS fallback).
+        js: how ``text/html`` carries the view code (see :func:`xattr_lab.viz.html.html_fragment`);
+            None: :func:`display_js` decides (the display path).
+    """
     return {
         MIME_TYPE: to_json_ready(payload),
-        "text/html": html_fragment(payload, summary),
+        "text/html": html_fragment(payload, summary, js=display_js() if js is None else js),
         "text/plain": summary,
     }
 
