@@ -182,8 +182,8 @@ class RunStore:
     def compact(self) -> Path:
         """Rebuild ``results.parquet`` from the row files (tmp + os.replace), one row per key."""
         rows, _ = self.read_rows()
-        table = rows_to_table(list(rows.values()))
         manifest = self.read_manifest() or {}
+        table = rows_to_table(list(rows.values()), _methods(manifest))
         meta = {b"xattr_lab_run": json.dumps({"fingerprint": manifest.get("fingerprint")}).encode()}
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
         import pyarrow.parquet as pq
@@ -201,21 +201,27 @@ class RunStore:
         """The results table: rebuilt from the row files when they exist, else read from the Parquet file."""
         if (self.path / ROWS).is_dir():
             rows, _ = self.read_rows()
-            return rows_to_table(list(rows.values()))
+            return rows_to_table(list(rows.values()), _methods(self.read_manifest() or {}))
         import pyarrow.parquet as pq
 
         return pq.read_table(self.path / TABLE)
 
 
-def rows_to_table(rows: list[dict[str, Any]]) -> Any:
+def rows_to_table(rows: list[dict[str, Any]], methods: list[str] | None = None) -> Any:
     """A pyarrow Table of ``rows``: fixed leading columns, further metrics sorted, rows in dataset order.
 
-    Rows are sorted by ``(sample_index, method)`` so a run resumed after a kill and an uninterrupted run
-    give the same table.
+    Rows are sorted by sample (dataset order), then method (``methods`` order, else by name), so a run
+    resumed after a kill and an uninterrupted run give the same table.
     """
     import pyarrow as pa
 
-    rows = sorted(rows, key=lambda r: (_index(r.get("sample_index")), str(r.get("sample_id")), str(r.get("method"))))
+    rank = {m: i for i, m in enumerate(methods or [])}
+
+    def order(r: dict[str, Any]) -> tuple[int, str, int, str]:
+        method = str(r.get("method"))
+        return _index(r.get("sample_index")), str(r.get("sample_id")), rank.get(method, len(rank)), method
+
+    rows = sorted(rows, key=order)
     names = set().union(*(r.keys() for r in rows)) if rows else set(LEADING)
     columns = [c for c in LEADING if c in names or not rows] + sorted(names - set(LEADING))
     arrays = {}
@@ -229,6 +235,11 @@ def rows_to_table(rows: list[dict[str, Any]]) -> Any:
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: keep them readable as text
             arrays[col] = pa.array([None if v is None else str(v) for v in values], type=pa.string())
     return pa.table(arrays)
+
+
+def _methods(manifest: dict[str, Any]) -> list[str]:
+    methods = (manifest.get("config") or {}).get("methods")
+    return [str(m) for m in methods] if isinstance(methods, list) else []
 
 
 def _index(value: Any) -> int:
