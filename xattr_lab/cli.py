@@ -25,6 +25,7 @@ _BENCHES: dict[str, str] = {
     "memory": "xattr_lab.bench.memory",
     "intervention": "xattr_lab.bench.intervention",
     "resume": "xattr_lab.bench.resume",
+    "run": "xattr_lab.bench.run_bench",
 }
 
 
