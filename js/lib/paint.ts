@@ -1,4 +1,5 @@
-// Paint an image with a heatmap blended on top into a canvas (used by grids of small maps).
+// Paint an image with a heatmap on top into a canvas (used by grids of small maps): blended, or as
+// iso-lines over the unmodified image ("contours", readable when objects share the map's colours).
 
 import { colourRGB, type Normaliser } from "./colors";
 import type { RGBAImage } from "./image";
@@ -11,18 +12,20 @@ export function paintHeat(
   norm: Normaliser,
   alpha: number,
   regions: Regions | null = null,
+  style: "blend" | "contours" = "blend",
 ): void {
   const ctx = canvas.getContext?.("2d");
   if (!ctx) return;
   const { width, height } = canvas;
   const out = ctx.createImageData(width, height);
   const px = out.data;
+  const iso = style === "contours" && values ? contours(values, norm, width, height) : null;
   for (let p = 0; p < width * height; p++) {
     const o = p * 4;
     let r = image ? image.data[o] : 128;
     let g = image ? image.data[o + 1] : 128;
     let b = image ? image.data[o + 2] : 128;
-    const v = values ? values[p] : NaN;
+    const v = values && !iso ? values[p] : NaN;
     if (Number.isFinite(v)) {
       const tv = norm(v);
       const c = colourRGB(tv, norm.scale);
@@ -35,6 +38,14 @@ export function paintHeat(
       r = r * 0.6 + 100;
       g = g * 0.6 + 100;
       b = b * 0.6 + 100;
+    }
+    if (iso) {
+      if (!Number.isNaN(iso.line[p])) [r, g, b] = lineColour(iso.line[p], norm);
+      else if (iso.halo[p]) {
+        r *= 0.25;
+        g *= 0.25;
+        b *= 0.25;
+      }
     }
     px[o] = r;
     px[o + 1] = g;
@@ -54,7 +65,7 @@ export interface Contours {
 
 /**
  * Iso-lines at `levels` evenly spaced scale positions (t = 1/levels .. (levels-1)/levels), two pixels
- * wide: a pixel is on the line between bands when its right or lower neighbour lies in another band.
+ * wide, drawn just inside the stronger of two neighbouring bands (so a line encloses what scores high).
  * `skip(p)` leaves pixels out (hidden regions). On diverging scales a line between bands on both sides of
  * 0 takes the level further from 0, so a red line means "at least this much for", a blue one "against".
  */
@@ -76,21 +87,30 @@ export function contours(
   const diverging = norm.scale === "coolwarm";
   // A pixel on several lines keeps the strongest: the highest (sequential) or the furthest from 0 (diverging).
   const strength = (t: number): number => (diverging ? Math.abs(t - 0.5) : t);
-  const mark = (p: number, q: number): void => {
+  const bandStrength = (b: number): number => (diverging ? Math.abs(b - (levels - 1) / 2) : b);
+  const set = (i: number, t: number): void => {
+    if (Number.isNaN(line[i]) || strength(line[i]) < strength(t)) line[i] = t;
+  };
+  // The line runs two pixels wide just INSIDE the stronger band, so it encloses what scores high.
+  const mark = (p: number, q: number, horizontal: boolean): void => {
     const a = Math.min(band[p], band[q]);
     const b = Math.max(band[p], band[q]);
     if (a < 0 || a === b) return;
     // Bands a < b are separated by the levels (a+1)/levels .. b/levels: keep the strongest crossing.
     const t = diverging && (a + 1) / levels < 0.5 && strength((a + 1) / levels) > strength(b / levels) ? (a + 1) / levels : b / levels;
     if (diverging && Math.abs(t - 0.5) < 1e-9) return; // the zero crossing carries no evidence
-    if (Number.isNaN(line[p]) || strength(line[p]) < strength(t)) line[p] = t;
-    if (Number.isNaN(line[q]) || strength(line[q]) < strength(t)) line[q] = t;
+    const inner = bandStrength(band[p]) >= bandStrength(band[q]) ? p : q;
+    const step = inner - (inner === p ? q : p);
+    set(inner, t);
+    const next = inner + step;
+    const inside = horizontal ? Math.floor(next / width) === Math.floor(inner / width) && next >= 0 : next >= 0 && next < n;
+    if (inside && next < n && band[next] === band[inner]) set(next, t);
   };
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const p = y * width + x;
-      if (x + 1 < width) mark(p, p + 1);
-      if (y + 1 < height) mark(p, p + width);
+      if (x + 1 < width) mark(p, p + 1, true);
+      if (y + 1 < height) mark(p, p + width, false);
     }
   }
   const halo = new Uint8Array(n);

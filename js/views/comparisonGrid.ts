@@ -41,6 +41,8 @@ export interface ComparisonData {
   scores?: unknown;
   /** Initial colour scale: "method" (default) or "shared". */
   scale?: string;
+  /** Initial overlay: "blend" (default) or "contours" (iso-lines over the unmodified image). */
+  overlay?: string;
 }
 
 function slice(arr: NDArray | null, m: number): NDArray | null {
@@ -91,7 +93,12 @@ export function renderComparisonGrid(el: HTMLElement, data: ComparisonData, bus:
   const toggle = h("button", { type: "button", class: "xl-chip xl-scale-toggle", "aria-pressed": "false" });
   const scaleNote = h("span", { class: "xl-note" });
   const sharedKey = h("div");
-  const head = h("div", { class: "xl-controls" }, [toggle, scaleNote, sharedKey]);
+  const styleSel = h("select", { "aria-label": "overlay" }, [
+    h("option", { value: "blend" }, ["blend"]),
+    h("option", { value: "contours" }, ["contours"]),
+  ]);
+  styleSel.value = data.overlay === "contours" ? "contours" : "blend";
+  const head = h("div", { class: "xl-controls" }, [toggle, h("label", {}, ["overlay ", styleSel]), scaleNote, sharedKey]);
   const normOf = (m: number): Normaliser => (shared ? sharedNorm : ownNorms[m]);
   const paintScale = (): void => {
     toggle.textContent = shared ? "scale: shared by all methods" : "scale: one per method";
@@ -189,7 +196,8 @@ export function renderComparisonGrid(el: HTMLElement, data: ComparisonData, bus:
       const src = sources[m];
       // Per-token maps follow the selected explained token (its row); otherwise the first row.
       const r = src?.perToken ? Math.max(0, explained.rowOf(tok)) : 0;
-      paintHeat(canvas, image, src?.pixels(r) ?? null, normOf(m), 0.65, regions);
+      const style = styleSel.value === "contours" ? "contours" : "blend";
+      paintHeat(canvas, image, src?.pixels(r) ?? null, normOf(m), 0.65, style === "contours" ? null : regions, style);
     });
   };
   const drawSelection = (): void => {
@@ -215,10 +223,12 @@ export function renderComparisonGrid(el: HTMLElement, data: ComparisonData, bus:
   };
   grid.addEventListener("click", onClick);
   toggle.addEventListener("click", onToggle);
+  styleSel.addEventListener("change", drawMaps);
   metricSel.addEventListener("change", onMetric);
   d.add(() => {
     grid.removeEventListener("click", onClick);
     toggle.removeEventListener("click", onToggle);
+    styleSel.removeEventListener("change", drawMaps);
     metricSel.removeEventListener("change", onMetric);
   });
   d.add(bus.on("method", () => {

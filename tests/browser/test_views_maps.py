@@ -66,10 +66,14 @@ def test_comparison_scales_toggle_and_strip(browser, tmp_path, screenshots, comp
         spans = [hi - lo for lo, hi in own]
         assert own[ks][0] < 0 < own[ks][1]  # signed method: symmetric diverging scale of its own
         assert spans[ks] > 2 * min(spans)  # ... much wider than another method's own range
+        style = page.locator(".xl-comparison select[aria-label=overlay]")
+        assert style.input_value() == "contours"  # a colour question: iso-lines over the unmodified image
+        page.screenshot(path=str(screenshots / f"views_maps_comparison_contours_{scheme}.png"), full_page=True)
+        style.select_option("blend")
         toggle = page.locator(".xl-scale-toggle")
         assert toggle.get_attribute("aria-pressed") == "false"
         page.screenshot(path=str(screenshots / f"views_maps_comparison_{scheme}.png"), full_page=True)
-        cell = page.locator(".xl-grid canvas").first
+        cell = page.locator(".xl-grid canvas.xl-thumb").first
         before = canvas_png(cell)
         toggle.click()
         assert toggle.get_attribute("aria-pressed") == "true"

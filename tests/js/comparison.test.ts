@@ -35,7 +35,7 @@ describe("comparison grid", () => {
     expect(cells[1].querySelector(".xl-cell-title")?.textContent).toBe("<b>ig</b>");
     expect(el.querySelector("b")).toBeNull();
     expect(ranges(el)).toEqual(["0..1", "0..40", "0.5..0.75"]);
-    const c = el.querySelectorAll(".xl-grid canvas");
+    const c = el.querySelectorAll(".xl-grid canvas.xl-thumb");
     const own = pixelsOf(c[0]).join();
     const toggle = el.querySelector(".xl-scale-toggle") as HTMLButtonElement;
     expect(toggle.getAttribute("aria-pressed")).toBe("false");
@@ -46,6 +46,22 @@ describe("comparison grid", () => {
     expect(pixelsOf(c[0]).join()).not.toBe(own); // method 0 washes out on the shared scale
     toggle.click();
     expect(pixelsOf(c[0]).join()).toBe(own);
+  });
+
+  it("draws contours over the unmodified image on request", () => {
+    const el = document.createElement("div");
+    renderComparisonGrid(el, { ...data(), overlay: "contours" }, createBus());
+    const sel = el.querySelector("select[aria-label=overlay]") as HTMLSelectElement;
+    expect(sel.value).toBe("contours");
+    const canvas = el.querySelectorAll(".xl-grid canvas.xl-thumb")[1];
+    const px = pixelsOf(canvas);
+    let plain = 0;
+    for (let i = 0; i < px.length; i += 4) if (px[i] === 200 && px[i + 1] === 180 && px[i + 2] === 160) plain++;
+    expect(plain / (px.length / 4)).toBeGreaterThan(0.5); // the image itself, crossed by iso-lines
+    expect(plain).toBeLessThan(px.length / 4);
+    sel.value = "blend";
+    sel.dispatchEvent(new Event("change"));
+    expect(pixelsOf(canvas).join()).not.toBe(px.join());
   });
 
   it("starts on the shared scale when asked", () => {
@@ -95,7 +111,7 @@ describe("comparison grid", () => {
       region_scores: spec("float32", [2, 2, 4], [1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0]),
     }, bus);
     expect(el.querySelectorAll(".xl-strip [data-index]").length).toBe(3);
-    const canvas = el.querySelector(".xl-grid canvas");
+    const canvas = el.querySelector(".xl-grid canvas.xl-thumb");
     const before = pixelsOf(canvas).join();
     bus.set("token", 1); // not explained: the maps stay on the first row
     expect(pixelsOf(canvas).join()).toBe(before);

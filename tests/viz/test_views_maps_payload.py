@@ -60,6 +60,10 @@ def test_comparison_payload_checks_its_new_inputs():
     assert comparison_payload({**data, "scale": "shared"})["data"]["scale"] == "shared"
     with pytest.raises(ValueError, match="scale"):
         comparison_payload({**data, "scale": "global"})
+    assert comparison_payload(data)["data"]["overlay"] == "blend"
+    assert comparison_payload({**data, "prompt_tokens": ["What", " color", "?"]})["data"]["overlay"] == "contours"
+    with pytest.raises(ValueError, match="overlay"):
+        comparison_payload({**data, "overlay": "beside"})
     with pytest.raises(ValueError, match="token_metrics"):
         comparison_payload({**data, "token_metrics": {"x": np.zeros((3, 2))}})
     with pytest.raises(ValueError, match="targets"):

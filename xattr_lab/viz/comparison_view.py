@@ -6,7 +6,9 @@ name → [M] values or method → {name: value}. ``higher_is_better`` (name → 
 Optional: ``tokens`` / ``prompt_tokens`` / ``targets`` (the explained answer and which of its generated
 tokens were explained), ``token_metrics`` (name → [M, T] per-token figures of each method, T explained
 tokens; see :func:`token_metrics`), and ``scale``: ``"method"`` (default: each map on its own colour scale,
-so a method with large raw scores does not wash out the others) or ``"shared"`` (one scale for all).
+so a method with large raw scores does not wash out the others) or ``"shared"`` (one scale for all);
+``overlay``: ``"blend"`` or ``"contours"`` (default: contours for colour questions, see
+:func:`xattr_lab.viz.explanation_view.default_overlay`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 from xattr_lab.metrics.faithfulness import auc
 from xattr_lab.viz._clean import clean, str_list
+from xattr_lab.viz.explanation_view import default_overlay
 from xattr_lab.viz.images import (
     DEFAULT_MAX_SIDE,
     as_rgb_uint8,
@@ -123,6 +126,10 @@ def comparison_payload(
     if scale not in SCALES:
         raise ValueError(f"scale: expected one of {SCALES}, got {scale!r}")
     out["scale"] = scale
+    overlay = data.get("overlay") or default_overlay(out.get("prompt_tokens", []))
+    if overlay not in ("blend", "contours"):
+        raise ValueError(f"overlay: expected 'blend' or 'contours', got {overlay!r}")
+    out["overlay"] = overlay
     if data.get("map_label"):
         out["map_label"] = str(data["map_label"])
     if data.get("signed") is not None:
