@@ -187,6 +187,10 @@ export function renderTrainingCurves(el: HTMLElement, data: TrainingData, bus: B
     c.logBox.checked = ly;
     const [xa, xb] = extent([steps], lx);
     const x = niceScale(xa, xb, f.left, f.width - f.right, lx);
+    // Event badges sit in a band above the plot area (at most 3 rows), so they never cover the data.
+    const band = { left: f.left, right: f.width - f.right, top: 2, bottom: 2 + 3 * (BADGE_HEIGHT + 2) };
+    const marks = layoutEvents(events.map(([, st]) => (lx && st <= 0 ? NaN : x(st))), band);
+    f.top = marks.length ? 2 + (Math.max(...marks.map((m) => m.row)) + 1) * (BADGE_HEIGHT + 2) + 4 : 8;
     let y: Scale;
     if (ly) {
       const [ya, yb] = extent(arrays, true);
@@ -201,13 +205,11 @@ export function renderTrainingCurves(el: HTMLElement, data: TrainingData, bus: B
       const [dx, dy] = decimate(steps, values.get(n)!, 400);
       return s("path", { d: linePath(dx, dy, x, y), stroke: seriesColour(n), "stroke-width": 1.6, fill: "none", class: "xl-line", "data-series": n });
     }));
-    const area = { left: f.left, right: f.width - f.right, top: f.top, bottom: f.height - f.bottom };
-    const xs = events.map(([, st]) => (lx && st <= 0 ? NaN : x(st)));
     c.eventsG.replaceChildren();
-    for (const m of layoutEvents(xs, area)) {
+    for (const m of marks) {
       const ids = m.events.join(" ");
       const names = m.events.map((i) => events[i][0]).join(", ");
-      c.eventsG.append(s("path", { d: `M${m.x.toFixed(1)},${m.box.y + BADGE_HEIGHT}V${area.bottom}`, class: "xl-event", "data-events": ids }));
+      c.eventsG.append(s("path", { d: `M${m.x.toFixed(1)},${m.box.y + BADGE_HEIGHT}V${f.height - f.bottom}`, class: "xl-event", "data-events": ids }));
       const badge = s("g", { class: "xl-ev-badge", "data-events": ids });
       badge.append(
         s("title", {}, `${names} (step ${fmt(events[m.events[0]][1], 6)})`),

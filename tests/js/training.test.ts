@@ -79,6 +79,11 @@ describe("training curves", () => {
       expect(x).toBeGreaterThanOrEqual(52);
       expect(x + Number(r.getAttribute("width"))).toBeLessThanOrEqual(408);
     }
+    // … and the badges sit above the plot area (the axis path starts at its top), never over the lines
+    const top = Number(/^M52,([\d.]+)V/.exec(chart(el, "accuracy").querySelector("path.xl-axis")!.getAttribute("d")!)![1]);
+    for (const r of chart(el, "accuracy").querySelectorAll(".xl-ev-badge rect")) {
+      expect(Number(r.getAttribute("y")) + Number(r.getAttribute("height"))).toBeLessThanOrEqual(top);
+    }
   });
 
   it("appends live points sent as bus events; a new series joins the panel of its quantity", () => {

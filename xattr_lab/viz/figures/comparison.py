@@ -81,5 +81,6 @@ def comparison_figure(c: Any, shared_scale: bool = False, cols: int | None = Non
         width=340 * cols + 80,
         height=330 * rows + 110,
         showlegend=False,
+        margin={"t": 120},
     )
     return fig

@@ -64,7 +64,12 @@ def explanation_figure(e: Any, overlay: str = "blend", curves: bool = False) -> 
     beside = overlay == "beside"
     cols = 1 + int(beside) + int(curves)
     titles = ["image", "map"] if beside else ["image and map"]
-    fig = subplots(rows=1, cols=cols, subplot_titles=titles + (["insertion / deletion"] if curves else []))
+    # room for the map's colour bar (and its tick labels) between the map and the curves
+    spacing = 0.18 if curves else 0.08
+    fig = subplots(
+        rows=1, cols=cols, subplot_titles=titles + (["insertion / deletion"] if curves else []),
+        horizontal_spacing=spacing,
+    )
     bar = {"title": {"text": "score", "side": "right"}, "len": 0.8}
     if beside:
         fig.add_trace(go().Image(z=image.astype(np.uint8), hoverinfo="skip"), row=1, col=1)
@@ -90,5 +95,5 @@ def explanation_figure(e: Any, overlay: str = "blend", curves: bool = False) -> 
         # The colour bar sits right of the map, before the curves panel.
         dom = fig.layout["xaxis2" if beside else "xaxis"].domain
         fig.data[-3].update(colorbar={**bar, "x": dom[1] + 0.01, "len": 0.8})
-    fig.update_layout(title={"text": _title(e), "x": 0.02}, width=420 * cols + 120, height=520)
+    fig.update_layout(title={"text": _title(e), "x": 0.02}, width=440 * cols + 120, height=540, margin={"t": 110})
     return fig

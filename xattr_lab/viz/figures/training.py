@@ -46,7 +46,7 @@ def training_figure(run: Any, panels: list[dict[str, Any]] | None = None, cols: 
     rows = math.ceil(len(panels) / cols)
     fig = subplots(
         rows=rows, cols=cols, subplot_titles=[p["title"] for p in panels], horizontal_spacing=0.1,
-        vertical_spacing=0.32 / rows + 0.04,
+        vertical_spacing=min(0.3, 0.3 / rows + 0.02),
     )
     steps = np.asarray(run.steps, dtype=np.float64)
     for i, p in enumerate(panels):
@@ -79,20 +79,25 @@ def training_figure(run: Any, panels: list[dict[str, Any]] | None = None, cols: 
             r, c = divmod(i, cols)
             for (s, numbers), row in zip(marks, stagger):
                 fig.add_vline(x=s, line={"dash": "dot", "width": 1, "color": "#888"}, row=r + 1, col=c + 1)
+                # labels at the ends of the axis open inwards, so they stay inside the plot area
+                frac = (s - lo) / (hi - lo) if hi > lo else 0.5
+                anchor = "left" if frac < 0.04 else "right" if frac > 0.96 else "center"
                 fig.add_annotation(
                     x=s, y=1, yref=f"y{'' if i == 0 else i + 1} domain", xref=f"x{'' if i == 0 else i + 1}",
                     text=",".join(map(str, numbers)), showarrow=False, yanchor="top", yshift=-2 - 14 * row,
+                    xanchor=anchor,
                     font={"size": 10}, bgcolor="rgba(255,255,255,0.85)", bordercolor="#888", borderwidth=1, borderpad=1,
                 )
         items = [f"<b>{j + 1}</b> {name} (step {s})" for j, (s, name) in enumerate(events)]
         listing = "<br>".join(" · ".join(items[k : k + 4]) for k in range(0, len(items), 4))
         fig.add_annotation(
-            text=listing, xref="paper", yref="paper", x=0, y=-0.1 / rows - 0.06, showarrow=False,
+            text=listing, xref="paper", yref="paper", x=0, y=0, yshift=-58, showarrow=False,
             xanchor="left", yanchor="top", align="left", font={"size": 11},
         )
     title = run.info.get("preset") or "training run"
     fig.update_layout(
         title={"text": f"{title} · {len(run)} points to step {int(steps[-1]) if len(steps) else 0}", "x": 0.02},
-        width=520 * cols + 260, height=300 * rows + 140, legend={"groupclick": "toggleitem", "tracegroupgap": 8},
+        width=520 * cols + 260, height=300 * rows + 140 + 18 * (len(events) + 3) // 4,
+        margin={"b": 70 + 18 * ((len(events) + 3) // 4)}, legend={"groupclick": "toggleitem", "tracegroupgap": 8},
     )
     return fig
