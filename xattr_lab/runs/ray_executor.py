@@ -55,6 +55,11 @@ class _Worker:
     def pid(self) -> int:
         return os.getpid()
 
+    def peak_rss_mb(self) -> float:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
     def run(self, unit: WorkUnit) -> UnitOutcome:
         from xattr_lab.runs.work import run_unit
 
@@ -203,6 +208,7 @@ class RayExecutor:
         actors: list[Any] = []
         try:
             self._stream(ray, units, model_spec, on_outcome, actors)
+            self._record_memory(ray, actors)
         finally:
             for actor in actors:
                 try:
@@ -211,6 +217,14 @@ class RayExecutor:
                     pass
             if started:
                 ray.shutdown()
+
+    def _record_memory(self, ray: Any, actors: list[Any]) -> None:
+        """Peak resident memory of each live actor (MB) into ``stats``; best effort, never fails a run."""
+        try:
+            peaks = ray.get([a.peak_rss_mb.remote() for a in actors], timeout=10)
+        except Exception:  # noqa: BLE001 - a dying actor or a gone cluster: no figure, no error
+            return
+        self.stats["worker_peak_rss_mb"] = [round(p, 1) for p in peaks]  # type: ignore[assignment]
 
     def _spawn(self, ray: Any, remote_cls: Any, model_spec: Any, actors: list[Any]) -> Any:
         threads = max(1, int(self.num_cpus))
