@@ -72,10 +72,22 @@ def _local_dir(path: str | Path) -> Path | None:
 
 def _from_pretrained(path: str | Path, device: Any, dtype: Any, trust_remote_code: bool) -> tuple[Any, Any]:
     from transformers import AutoModelForImageTextToText
+    from transformers.utils import logging as hf_logging
 
-    model = AutoModelForImageTextToText.from_pretrained(
-        path, local_files_only=True, dtype=dtype, trust_remote_code=trust_remote_code
-    )
+    from xattr_lab.progress import in_notebook
+
+    # transformers' "Loading weights" bar is a tqdm.auto widget in a notebook: a saved notebook reopened
+    # with no kernel would show "Error displaying widget" in its place
+    quiet = in_notebook() and hf_logging.is_progress_bar_enabled()
+    if quiet:
+        hf_logging.disable_progress_bar()
+    try:
+        model = AutoModelForImageTextToText.from_pretrained(
+            path, local_files_only=True, dtype=dtype, trust_remote_code=trust_remote_code
+        )
+    finally:
+        if quiet:
+            hf_logging.enable_progress_bar()
     processor = load_processor(path, trust_remote_code)
     return model.to(device), processor
 
