@@ -66,12 +66,32 @@ def _model_spec(model: Any) -> tuple[Any, Any]:
 
 
 def _check_params(params: dict[str, Any], methods: list[str]) -> None:
+    """Refuse before any work what would fail every unit: reserved names, parameters a method cannot take."""
+    import inspect
+
+    from xattr_lab.attr.arguments import check_seed
+    from xattr_lab.attr.registry import get_method
+    from xattr_lab.runs.work import EXPLAIN_KEYS, GENERATION_KEYS
+
     for key in params:
         if key in _RESERVED:
             raise ValueError(f"{key}: a run sets it per sample; it cannot be a run parameter")
-    from xattr_lab.attr.arguments import check_seed
-
     check_seed(params.get("seed", 0))
+    shared, per_method = split_params(params, methods)
+    for method in methods:
+        given = {**shared, **per_method.get(method, {})}
+        own = set(given) - set(EXPLAIN_KEYS) - set(GENERATION_KEYS)
+        sig = inspect.signature(get_method(method).fn).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.values()):
+            continue  # the method checks its own keywords (EAGLE, LiMA): it raises per unit
+        takes = list(sig)[1:]  # after ctx
+        unknown = sorted(own - set(takes))
+        if unknown:
+            where = "it has no parameters" if not takes else f"it takes {', '.join(takes)}"
+            raise ValueError(
+                f"params: {unknown[0]!r} is not a parameter of method {method!r} ({where}); give a method's "
+                f"parameters per method ({method}={{...}} in Python, [params.<method>] in a config)"
+            )
 
 
 def _branch_dir(path: Path, fp: str) -> Path:
