@@ -7,7 +7,6 @@ executor sees Ray already initialised and leaves it running for the next test.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ ray = pytest.importorskip("ray")
 
 from xattr_lab.results.explanation import Explanation  # noqa: E402
 from xattr_lab.runs.executors import LocalExecutor, get_executor  # noqa: E402
-from xattr_lab.runs.ray_executor import RayExecutor  # noqa: E402
+from xattr_lab.runs.ray_executor import RayExecutor, init_ray  # noqa: E402
 from xattr_lab.runs.sources import load_samples  # noqa: E402
 from xattr_lab.runs.work import WorkUnit  # noqa: E402
 
@@ -34,8 +33,7 @@ def cluster():
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     # workers unpickle the fault-injection hooks below by value: they cannot import this test module
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-             object_store_memory=200 * 1024**2)  # fmt: skip
+    init_ray(num_cpus=2)
     yield
     ray.shutdown()
     ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import os
 import resource
 import tempfile
@@ -121,20 +120,13 @@ def _peak_rss_mb() -> float:
 def _ray_configs(units: list[Any], model: str, workers: list[int], tmp: Path, arch: str, args: Any) -> dict:
     import ray
 
-    from xattr_lab.runs.ray_executor import RayExecutor
+    from xattr_lab.runs.ray_executor import RayExecutor, init_ray
 
     out: dict[str, Any] = {}
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     start = time.perf_counter()
-    started = False
-    if not ray.is_initialized():
-        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
-        if args.address:
-            options["address"] = args.address
-        else:
-            options.update(num_cpus=max(2, max(workers)), object_store_memory=200 * 1024**2)
-        ray.init(**options)
-        started = True
+    started = not ray.is_initialized()
+    if started:  # one cluster for every Ray configuration, started once (its start-up is reported apart)
+        init_ray(args.address, num_cpus=max(2, max(workers)))
     out["cluster_start_s"] = round(time.perf_counter() - start, 2)
     try:
         for n in workers:

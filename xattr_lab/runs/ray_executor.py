@@ -40,6 +40,38 @@ def _import_ray() -> Any:
     return ray
 
 
+def init_ray(address: str | None = None, num_cpus: int = 2, **options: Any) -> None:
+    """Start a quiet local Ray cluster (``address`` None) or join one, as the executor does.
+
+    Quiet: no usage-stats banner, no dashboard, no worker logs streamed into the user's terminal. A local
+    cluster gets ``num_cpus`` and a 200 MB object store (units carry one small image; results stay on disk).
+    Ray gives its node 30 s to register; on a machine so loaded that it misses that, the start is retried once.
+
+    Raises:
+        ConnectionError: ``address`` names no reachable cluster.
+    """
+    ray = _import_ray()
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR,
+                              "configure_logging": True}  # fmt: skip
+    if address is None:
+        kwargs.update(num_cpus=num_cpus, object_store_memory=_LOCAL_OBJECT_STORE_BYTES)
+    else:
+        kwargs["address"] = address
+    kwargs.update(options)
+    for attempt in (1, 2):
+        try:
+            ray.init(**kwargs)
+            return
+        except ConnectionError as err:
+            raise ConnectionError(f"address: cannot reach a Ray cluster at {address!r} ({err})") from None
+        except Exception as err:  # Ray raises a bare Exception when its node misses the start-up deadline
+            ray.shutdown()
+            if attempt == 2 or "timed out during startup" not in str(err):
+                raise
+
+
 class _Worker:
     """One model replica in one Ray actor process (wrapped with ``ray.remote`` at run time)."""
 
@@ -142,26 +174,8 @@ class RayExecutor:
         """Initialise Ray when needed; True when this call did (so the run must shut it down)."""
         if ray.is_initialized():
             return False
-        # quiet: no usage-stats banner, no dashboard, no worker logs streamed into the user's terminal
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-        options: dict[str, Any] = {
-            "include_dashboard": False,
-            "log_to_driver": False,
-            "logging_level": logging.ERROR,
-            "configure_logging": True,
-        }
-        if self.address is None:
-            want = self.num_cpus * (self.num_workers or 2)
-            options["num_cpus"] = max(2, math.ceil(want))
-            options["object_store_memory"] = _LOCAL_OBJECT_STORE_BYTES
-        else:
-            options["address"] = self.address
-        options.update(self.init_options)
-        try:
-            ray.init(**options)
-        except ConnectionError as err:
-            raise ConnectionError(f"address: cannot reach a Ray cluster at {self.address!r} ({err})") from None
+        want = self.num_cpus * (self.num_workers or 2)
+        init_ray(self.address, num_cpus=max(2, math.ceil(want)), **self.init_options)
         return True
 
     def _n_workers(self, ray: Any, n_units: int) -> int:
