@@ -243,3 +243,22 @@ def test_out_dir_that_is_a_file_is_refused(toy, tmp_path):
         xattr_lab.run(toy, {"name": "shapes", "n": 1}, ["random"], tmp_path / "f", progress=False)
     with pytest.raises(ValueError, match="not a run directory"):
         xattr_lab.load_run(tmp_path)
+
+
+def test_a_kill_between_saving_and_recording_leaves_nothing_twice(toy, tmp_path):
+    """The crash points of a unit: result saved but no row yet, a row's temporary file, a table's."""
+    data = {"name": "shapes", "n": 2, "seed": 8}
+    out = tmp_path / "r"
+    first = xattr_lab.run(toy, data, ["random"], out, progress=False, **KW)
+    from xattr_lab.runs.store import row_file_name
+
+    (out / "rows" / row_file_name("1/random")).unlink()  # killed after the save, before the row
+    (out / "rows" / ".tmp-999999-deadbeef.json").write_text('{"key": "1/random", "status": "ok"')
+    (out / ".tmp-999999-deadbeef.parquet").write_bytes(b"PAR1")
+    assert xattr_lab.load_run(out).counts() == {"total": 2, "ok": 1, "error": 0, "missing": 1}
+    seen, cb = _counter()
+    again = xattr_lab.run(toy, data, ["random"], out, progress=cb, **KW)
+    assert seen == [("1/random", "ok")]
+    assert not [p for p in out.rglob(".tmp-*")]
+    assert [r["key"] for r in again.rows()] == ["0/random", "1/random"]
+    _same(again.rows(), first.rows())
