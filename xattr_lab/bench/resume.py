@@ -2,7 +2,8 @@
 
 ``xattr-lab bench resume`` (or ``python -m xattr_lab.bench.resume``): a run (default 200 ``shapes``
 samples x eagle-efficient, feature_ablation, random on grid:4 regions with the ShapesVLM) is started in a
-child process and killed with ``kill -9`` each time its row count passes a fraction of the units; the same
+child process and killed with ``kill -9`` each time its row count passes a fraction of the units (plus a
+seeded random delay, so the kill lands anywhere in a unit: mid-explanation, mid-save, mid-row); the same
 command then resumes it to the end. A second, uninterrupted run of the same config goes into a sibling
 folder. Printed as JSON: the counts before and after every kill and after the resume, duplicate keys,
 and whether the two tables are equal on their deterministic columns (every column but the timing and the
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -92,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=200, help="samples (units = samples x 3 methods)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--kill-at", default="0.3,0.65", help="kill -9 when this fraction of units has rows")
+    p.add_argument("--jitter", type=float, default=0.5,
+                   help="then wait a seeded random 0..JITTER seconds, so the kill lands anywhere in a unit")
     p.add_argument("--out", default=None, help="folder for the two runs (default: a temporary one)")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -108,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     units = args.n * len(METHODS)
     report: dict[str, Any] = {"config": _config(args.n, args.seed), "units": units, "kills": []}
     t0 = time.monotonic()
+    rng = random.Random(args.seed)
     for fraction in fractions:
         proc = _start(killed, args.n, args.seed)
         target = int(fraction * units)
@@ -115,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.05)
         if proc.poll() is not None:
             raise RuntimeError(f"the run ended before {target} rows; lower --kill-at")
+        time.sleep(rng.uniform(0.0, max(args.jitter, 0.0)))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         report["kills"].append({"at_fraction": fraction, "returncode": proc.returncode, **_snapshot(killed)})
