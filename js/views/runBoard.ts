@@ -23,6 +23,7 @@ export interface BoardTask {
   diff?: (number | null)[];
   diff_lo?: (number | null)[];
   diff_hi?: (number | null)[];
+  win_rate?: (number | null)[];
 }
 
 export interface RunBoardData {
@@ -73,6 +74,10 @@ function signed(v: number): string {
   return Number.isFinite(v) ? `${v > 0 ? "+" : ""}${fmt(v)}` : "n/a";
 }
 
+function wins(v: number): string {
+  return Number.isFinite(v) ? ` · wins ${Math.round(v * 100)}%` : "";
+}
+
 /** One task's leaderboard: a row per method, its mean and 95% interval on a shared axis. */
 function leaderboard(t: BoardTask): HTMLElement {
   const methods = list(t.methods).map(String);
@@ -104,7 +109,7 @@ function leaderboard(t: BoardTask): HTMLElement {
     const isRef = m === ref;
     const diff = isRef
       ? "reference"
-      : t.diff ? `${signed(num(t.diff[i]))} ${interval(num(t.diff_lo?.[i]), num(t.diff_hi?.[i]))}` : "";
+      : t.diff ? `${signed(num(t.diff[i]))} ${interval(num(t.diff_lo?.[i]), num(t.diff_hi?.[i]))}${wins(num(t.win_rate?.[i]))}` : "";
     grid.append(
       h("span", { class: isRef ? "xl-lb-ref" : undefined, title: Number.isFinite(n) ? `n = ${n}` : undefined }, [m]),
       svg,
@@ -130,7 +135,22 @@ export function renderRunBoard(el: HTMLElement, data: RunBoardData, bus: Bus): (
   const embedded = data.explanations && typeof data.explanations === "object" ? data.explanations : {};
   const statusCol = columns.indexOf("status");
 
-  const boards = list(data.tasks).map(leaderboard);
+  // one metric at a time (a select when the run has several), every task's board for it
+  const tasks = list(data.tasks);
+  const metrics = [...new Set(tasks.map((t) => String(t.metric)))];
+  const boardBox = h("div", { class: "xl-panel" });
+  const drawBoards = (metric: string): void => {
+    boardBox.replaceChildren(...tasks.filter((t) => String(t.metric) === metric).map(leaderboard));
+  };
+  const select = h("select", { "aria-label": "metric" }, metrics.map((m) => h("option", { value: m }, [m])));
+  const onMetric = (): void => drawBoards(select.value);
+  select.addEventListener("change", onMetric);
+  d.add(() => select.removeEventListener("change", onMetric));
+  if (metrics.length) drawBoards(metrics[0]);
+  const boards = [
+    metrics.length > 1 ? h("div", { class: "xl-controls" }, [h("label", {}, ["metric ", select])]) : null,
+    boardBox,
+  ];
   const head = h("tr", {}, columns.map((c) => h("th", { scope: "col" }, [c])));
   const body = h("tbody");
   rows.forEach((row, i) => {

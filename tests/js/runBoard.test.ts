@@ -80,6 +80,21 @@ describe("run board", () => {
     expect(el.querySelector(".xl-detail .xl-explanation")).not.toBeNull();
   });
 
+  it("switches the boards between metrics", () => {
+    const el = document.createElement("div");
+    const tasks = board().tasks!;
+    const del = { ...tasks[0], metric: "deletion_auc", better: "lower" as const, methods: ["eagle", "random", "ig"],
+      mean: [0.1, 0.3, 0.2], lo: [0, 0.2, 0.1], hi: [0.2, 0.4, 0.3] };
+    renderRunBoard(el, board({ tasks: [tasks[0], del] }), createBus());
+    const select = el.querySelector("select")!;
+    expect(Array.from(select.options).map((o) => o.value)).toEqual(["insertion_auc", "deletion_auc"]);
+    expect(el.querySelectorAll("svg.xl-ci-bar").length).toBe(2);
+    select.value = "deletion_auc";
+    select.dispatchEvent(new Event("change"));
+    expect(el.querySelectorAll("svg.xl-ci-bar").length).toBe(3);
+    expect(el.textContent).toContain("deletion_auc ↓");
+  });
+
   it("is registered as run_board", () => {
     const el = document.createElement("div");
     renderPayload(el, { version: 1, view: "run_board", data: board() as never });
