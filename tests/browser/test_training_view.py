@@ -27,11 +27,14 @@ LIVE_CELLS = [
     HISTORY + "from xattr_lab.viz.widgets import TrainingCurves\n"
     f"curves = TrainingCurves({LIVE!r}, title='grokking (live)', sync_every=1e9)\ncurves",
     # what GrokTrainer's callback does, point by point; then the full history is synced once
-    "for rec in history:\n    curves.append(rec['step'], **{k: v for k, v in rec.items() if k != 'step'})\ncurves.flush()",
+    "for rec in history:\n"
+    "    curves.append(rec['step'], **{k: v for k, v in rec.items() if k != 'step'})\n"
+    "curves.flush()",
     # a series first seen after the flush reaches the view only as a live 'append' message
     "curves.append(4050, lr=1e-3)\ncurves.append(4100, lr=5e-4)",
     "from xattr_lab.results.training import TrainingRun\nfrom xattr_lab.viz.html import export_html\n"
-    f"run = TrainingRun.from_history(history + [{{'step': 4050, 'lr': 1e-3}}, {{'step': 4100, 'lr': 5e-4}}], events={EVENTS!r})\n"
+    "tail = [{'step': 4050, 'lr': 1e-3}, {'step': 4100, 'lr': 5e-4}]\n"
+    f"run = TrainingRun.from_history(history + tail, events={EVENTS!r})\n"
     "export_html(run, 'saved.html')\nprint('SAVED')",
 ]
 
@@ -43,7 +46,8 @@ PROBE = """(root) => {
     xticks: [...svg.querySelectorAll('.xl-xtick')].map(box),
     yticks: [...svg.querySelectorAll('.xl-ytick')].map(box),
     badges: [...svg.querySelectorAll('.xl-ev-badge rect')].map(box),
-    lines: Object.fromEntries([...svg.querySelectorAll('path.xl-line')].map((p) => [p.dataset.series, p.getAttribute('stroke')])),
+    lines: Object.fromEntries([...svg.querySelectorAll('path.xl-line')]
+      .map((p) => [p.dataset.series, p.getAttribute('stroke')])),
     chips: Object.fromEntries([...root.querySelectorAll(`.xl-key[data-panel="${svg.dataset.panel}"] [data-series]`)]
       .map((c) => [c.dataset.series, getComputedStyle(c).getPropertyValue('--xl-chip').trim()])),
   }));

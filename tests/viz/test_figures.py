@@ -109,6 +109,8 @@ def test_training_figure_has_subplots_by_quantity_colours_by_name_and_numbered_e
     lines = {tr.name: tr for tr in fig.data}
     assert lines["test accuracy"].line.color == series_colour("test_acc")
     assert lines["test accuracy"].legendgroup == "accuracy"
+    long = TrainingRun(steps=run.steps, series={"med": run.series["med"]}, labels={"med": "MED " + "x" * 40}).figure()
+    assert long.data[0].name == "med" and "MED xxx" in long.data[0].hovertemplate  # long labels stay out of the legend
     assert {tr.legendgrouptitle.text for tr in fig.data} == {p["title"] for p in panels}
     # events at one step share a line and a label; names are listed once, under the figure
     labels = [a.text for a in fig.layout.annotations if re.fullmatch(r"[\d,]+", a.text or "")]
@@ -117,6 +119,10 @@ def test_training_figure_has_subplots_by_quantity_colours_by_name_and_numbered_e
     assert "test_acc_99 (step 1000)" in listing and "<b>5</b>" in listing
     types = {fig.layout[f"yaxis{'' if i == 0 else i + 1}"].type for i, p in enumerate(panels) if p["log_y"]}
     assert types == {"log"}
+    for i, p in enumerate(panels):  # round log ticks, at least three per log axis
+        axis = fig.layout[f"yaxis{'' if i == 0 else i + 1}"]
+        if p["log_y"]:
+            assert len(axis.tickvals) >= 3 and all(f"{v:g}" == s for v, s in zip(axis.tickvals, axis.ticktext))
 
 
 def test_spectrum_figure_draws_the_esd_with_and_without_positions_and_the_toeplitz_fit():

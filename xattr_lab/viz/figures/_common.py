@@ -59,3 +59,25 @@ def figure_html(fig: Any, path: str | os.PathLike) -> Path:
         raise TypeError(f"fig: expected a plotly Figure, got {type(fig).__name__}")
     fig.write_html(str(p), include_plotlyjs=True, full_html=True)
     return p
+
+
+def log_ticks(lo: float, hi: float, min_ticks: int = 3) -> list[float]:
+    """Round ticks for a log axis on [lo, hi] (as ``logAxisTicks`` in ``js/lib/ticks.ts``).
+
+    Decades first; 1-2-5 per decade when there are too few; then every digit; never plotly's unlabeled minor
+    digits.
+    """
+    if not (lo > 0 and hi > 0):
+        return []
+    lo, hi = min(lo, hi), max(lo, hi)
+    out: list[float] = []
+    for mantissas in ((1,), (1, 2, 5), tuple(range(1, 10))):
+        out = [
+            float(f"{m * 10.0**e:.12g}")
+            for e in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+            for m in mantissas
+            if lo * (1 - 1e-9) <= m * 10.0**e <= hi * (1 + 1e-9)
+        ]
+        if len(out) >= min_ticks:
+            return out[:: int(np.ceil(len(out) / 6))] if len(mantissas) == 1 and len(out) > 8 else out
+    return out

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.viz.figures._common import go, subplots
+from xattr_lab.viz.figures._common import go, log_ticks, subplots
 from xattr_lab.viz.training_view import default_panels, series_colour
 
 
@@ -22,6 +22,12 @@ def _event_rows(fractions: list[float], min_gap: float = 0.06) -> list[int]:
         ends[row] = f
         rows.append(row)
     return rows
+
+
+def _short(run: Any, name: str, limit: int = 28) -> str:
+    """The legend entry: the series' label when short, else its name (the label is in the hover text)."""
+    label = run.labels.get(name, name)
+    return label if len(label) <= limit else name
 
 
 def training_figure(run: Any, panels: list[dict[str, Any]] | None = None, cols: int = 2) -> Any:
@@ -58,13 +64,21 @@ def training_figure(run: Any, panels: list[dict[str, Any]] | None = None, cols: 
                 continue
             fig.add_trace(
                 go().Scatter(
-                    x=steps, y=np.asarray(run.series[n], dtype=np.float64), mode="lines", name=run.labels.get(n, n),
+                    x=steps, y=np.asarray(run.series[n], dtype=np.float64), mode="lines", name=_short(run, n),
+                    hovertemplate=f"{run.labels.get(n, n)}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
                     line={"color": series_colour(n), "width": 2}, legendgroup=p["title"],
                     legendgrouptitle_text=p["title"], connectgaps=True,
                 ),
                 row=r + 1, col=c + 1,
             )
-        fig.update_yaxes(type="log" if log_y else "linear", nticks=6, row=r + 1, col=c + 1)
+        if log_y:  # our own round ticks: plotly labels narrow log ranges with bare minor digits
+            finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.array([])
+            ticks = log_ticks(float(finite.min()) / 1.1, float(finite.max()) * 1.1) if finite.size else []
+            fig.update_yaxes(
+                type="log", tickvals=ticks, ticktext=[f"{v:g}" for v in ticks], row=r + 1, col=c + 1
+            )
+        else:
+            fig.update_yaxes(nticks=6, exponentformat="e", row=r + 1, col=c + 1)
         fig.update_xaxes(title_text="step" if r == rows - 1 else None, nticks=6, row=r + 1, col=c + 1)
     events = sorted(((int(s), k) for k, s in run.events.items() if s is not None), key=lambda e: (e[0], e[1]))
     if events and len(steps):
