@@ -40,7 +40,7 @@ color:var(--jp-brand-color1,#e8590c)}
 .xl-wstatus[hidden]{display:none}
 .xl-strip .xl-tok.xl-pending{outline:2px dashed var(--jp-brand-color1,#e8590c);outline-offset:2px;
 animation:xl-pulse 1.2s ease-in-out infinite}
-@keyframes xl-pulse{50%{outline-color:transparent}}
+@keyframes xl-pulse{50%{outline-offset:4px}}
 @media (prefers-reduced-motion:reduce){.xl-strip .xl-tok.xl-pending{animation:none}}
 `;
 

@@ -6,7 +6,8 @@ kernel stays free to receive clicks) and replaces the view with the result (cach
 computes, the view shows a progress bar with the time left and outlines the pending token; clicks made
 meanwhile are merged: only the latest one is computed next.
 
-What a saved notebook shows with no kernel: see :func:`explore`.
+What a saved notebook shows with no kernel: see :func:`explore` (not the explorer: display an
+explanation as a result to keep it).
 """
 
 from __future__ import annotations
@@ -117,6 +118,13 @@ class Explorer(XattrWidget):
         )
         super().__init__(payload=payload, status="click a token to explain it")
         self.observe(self._on_select, names="selected")
+
+    def __repr__(self) -> str:  # the text/plain of the widget's output (nbconvert, no kernel)
+        done = ", ".join(str(t) for t in sorted(self.explanations)) or "none"
+        return (
+            f"explore(): a live widget, needs a running kernel (tokens explained: {done}); "
+            "display w.explanations[i] to keep an explanation in the saved notebook"
+        )
 
     def _on_select(self, change: dict[str, Any]) -> None:
         token = int(change["new"])
@@ -241,12 +249,12 @@ def explore(model: Any, image: Any, prompt: str, **explain_kwargs: Any) -> Explo
     progress bar (regions placed, time left) and outlines the pending token; clicks made meanwhile are
     merged, so only the latest clicked token is computed next. Explanations are cached per token.
 
-    What survives a reload (the notebook saved, then opened with no kernel): the explorer is a widget, so
-    it is not a saved view. JupyterLab shows it only if widget state was saved with the notebook (Settings →
-    Save Widget State Automatically); otherwise JupyterLab shows its "Error displaying widget" line, and
-    nbconvert HTML and other frontends show the one-line text summary. Nothing is computed without a
-    kernel. To keep an explanation in the saved notebook, display it as a result in its own cell, e.g.
-    ``w.explanations[3]``: that output renders anywhere, with no kernel.
+    What survives a reload (the notebook saved, then opened with no kernel): not the explorer. It is a
+    live widget; tested in JupyterLab 4 with ipywidgets 8, its output shows JupyterLab's "Loading widget..."
+    line with no kernel, even when widget state was saved with the notebook. nbconvert HTML and other
+    frontends show its one-line text summary. Nothing is computed without a kernel. To keep an
+    explanation in the saved notebook, display it as a result in a cell of its own, e.g.
+    ``w.explanations[3]``: that output renders anywhere with no kernel, linked and interactive.
 
     Args:
         model: a ScoringModel.
