@@ -40,7 +40,7 @@ def test_cli_runs_resumes_refuses_a_changed_config_and_branches(tmp_path, capsys
     assert "4/4 done, 0 failed, 0 missing" in out and str(tmp_path / "out") in out
     run = xattr_lab.load_run(tmp_path / "out")  # the output is relative to the config file's folder
     assert run.config["seed"] == 3 and run.config["params"]["max_new_tokens"] == 4
-    assert main(["run", cfg, "--no-progress"]) == 0  # resume: nothing left to do
+    assert main(["run", cfg, "--no-progress", "--verify", "quick"]) == 0  # resume: nothing left to do
     changed = _write(tmp_path, CONFIG.replace('regions = "grid:2"', 'regions = "grid:3"'))
     assert main(["run", changed, "--no-progress"]) == 2
     err = capsys.readouterr().err

@@ -166,7 +166,8 @@ def test_ctrl_c_keeps_finished_units_and_the_next_run_completes(toy, tmp_path, f
     assert seen == [("2/runs_test_flaky", "ok")] and done.counts()["ok"] == 3
 
 
-def test_corrupt_or_partial_result_files_are_detected_and_redone(toy, tmp_path):
+@pytest.mark.parametrize("verify", ["full", "quick"])
+def test_corrupt_or_partial_result_files_are_detected_and_redone(toy, tmp_path, verify):
     data = {"name": "shapes", "n": 3, "seed": 6}
     out = tmp_path / "r"
     first = xattr_lab.run(toy, data, ["random"], out, progress=False, **KW)
@@ -179,7 +180,7 @@ def test_corrupt_or_partial_result_files_are_detected_and_redone(toy, tmp_path):
 
     (out / "rows" / row_file_name("2/random")).write_text('{"key": "2/ran')
     seen, cb = _counter()
-    again = xattr_lab.run(toy, data, ["random"], out, progress=cb, **KW)
+    again = xattr_lab.run(toy, data, ["random"], out, progress=cb, verify=verify, **KW)
     assert sorted(seen) == [("0/random", "ok"), ("1/random", "ok"), ("2/random", "ok")]
     _same(again.rows(), first.rows())
     for i in range(3):
@@ -228,6 +229,7 @@ def test_a_second_driver_on_the_same_folder_is_refused(toy, tmp_path):
         ({"model": 3}, TypeError, "model: expected"),
         ({"generation": 1}, ValueError, "generation: a run sets it"),
         ({"seed": -1}, ValueError, "seed"),
+        ({"verify": "md5"}, ValueError, "verify: expected 'full' or 'quick'"),
     ],
 )
 def test_bad_arguments_are_named(toy, tmp_path, kwargs, error, match):

@@ -23,6 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--num-workers", type=int, default=None, help="Ray: model replicas (actors)")
     p.add_argument("--branch", action="store_true", help="a changed config writes beside the output, not refused")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--verify", choices=("full", "quick"), default="full",
+                   help="on resume, load every done result (full) or only check its files are complete (quick)")
     return p
 
 
@@ -79,7 +81,7 @@ def main(argv: list[str]) -> int:
         params = {**params, "seed": data["seed"]}
     result = run(data["model"], data["dataset"], data["methods"], data["output"], executor=name,
                  executor_options=options or None, branch=args.branch,
-                 progress=False if args.no_progress else None, **extra, **params)  # fmt: skip
+                 progress=False if args.no_progress else None, verify=args.verify, **extra, **params)  # fmt: skip
     counts = result.counts()
     print(f"{result.path}: {counts['ok']}/{counts['total']} done, {counts['error']} failed, "
           f"{counts['missing']} missing; table {result.path / 'results.parquet'}")  # fmt: skip
