@@ -64,8 +64,8 @@ def figure_html(fig: Any, path: str | os.PathLike) -> Path:
 def log_ticks(lo: float, hi: float, min_ticks: int = 3) -> list[float]:
     """Round ticks for a log axis on [lo, hi] (as ``logAxisTicks`` in ``js/lib/ticks.ts``).
 
-    Decades first; 1-2-5 per decade when there are too few; then every digit; never plotly's unlabeled minor
-    digits.
+    Decades first; 1-2-5 per decade when there are too few; then every digit; then round linear values;
+    never plotly's unlabeled minor digits.
     """
     if not (lo > 0 and hi > 0):
         return []
@@ -80,4 +80,11 @@ def log_ticks(lo: float, hi: float, min_ticks: int = 3) -> list[float]:
         ]
         if len(out) >= min_ticks:
             return out[:: int(np.ceil(len(out) / 6))] if len(mantissas) == 1 and len(out) > 8 else out
+    # Less than a factor of ~2 between the ends: round linear values (step 1, 2, 2.5 or 5 × 10^k).
+    for k in range(int(np.floor(np.log10(hi - lo))) + 1, int(np.floor(np.log10(hi - lo))) - 3, -1):
+        for m in (5, 2.5, 2, 1):
+            step = m * 10.0**k
+            vals = np.arange(np.ceil(lo / step - 1e-9), np.floor(hi / step + 1e-9) + 1) * step
+            if len(vals) >= min_ticks:
+                return [float(f"{v:.12g}") for v in vals if v > 0]
     return out
