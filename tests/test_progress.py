@@ -93,3 +93,14 @@ def test_explain_advances_a_callers_bar_and_leaves_it_open():
     explain(m, m.image, "describe", regions="grid:2", tokens=[0], search="efficient", progress=bar)
     assert bar.total == 4 and bar.n == 4  # one tick per placed region
     assert bar.postfix  # the search's forward-budget estimate
+
+
+def test_hub_bars_off_switches_transformers_bars_off_for_the_block_only():
+    from transformers.utils import logging as hf_logging
+
+    from xattr_lab.progress import hub_bars_off
+
+    assert hf_logging.is_progress_bar_enabled()
+    with hub_bars_off():
+        assert not hf_logging.is_progress_bar_enabled()
+    assert hf_logging.is_progress_bar_enabled()

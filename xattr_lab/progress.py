@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from tqdm.std import tqdm as _TextTqdm
 
-__all__ = ["in_notebook", "progress_bar"]
+__all__ = ["hub_bars_off", "in_notebook", "progress_bar"]
 
 
 def in_notebook() -> bool:
@@ -98,3 +100,34 @@ def progress_bar(
     if mininterval is not None:
         kwargs["mininterval"] = mininterval
     return _TextTqdm(file=file if file is not None else sys.stderr, **kwargs)
+
+
+@contextmanager
+def hub_bars_off() -> Iterator[None]:
+    """Switch off transformers' and huggingface_hub's own progress bars for a block (restored after).
+
+    They are ``tqdm.auto`` bars ("Loading weights", downloads): ipywidgets in a notebook, which a saved
+    notebook reopened with no kernel shows as "Loading widget...". Wrap ``from_pretrained`` calls in it.
+    """
+    restore = []
+    try:
+        from transformers.utils import logging as hf_logging
+
+        if hf_logging.is_progress_bar_enabled():
+            hf_logging.disable_progress_bar()
+            restore.append(hf_logging.enable_progress_bar)
+    except ImportError:
+        pass
+    try:
+        from huggingface_hub import utils as hub_utils
+
+        if not hub_utils.are_progress_bars_disabled():
+            hub_utils.disable_progress_bars()
+            restore.append(hub_utils.enable_progress_bars)
+    except ImportError:
+        pass
+    try:
+        yield
+    finally:
+        for undo in restore:
+            undo()
