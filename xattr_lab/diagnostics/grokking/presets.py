@@ -6,7 +6,9 @@ buys little and oversubscribes a shared 2-core box — measured 2.5 vs ~25 steps
 (train accuracy ≥ 99 %) by about step 800 while test accuracy is still ~5 %, and reaches 99 % test accuracy
 around step 2000, with test loss, excluded loss and the weight norm moving in between. ``baseline`` is the
 same without Grokfast at lr 1e-3 (≈ 14k steps, ~9 min), ``power`` is Power et al.'s setting and ``nanda``
-the exact Nanda et al. run (about an hour on 2 CPU cores; use a GPU). ``tiny`` is for tests and notebooks.
+the exact Nanda et al. run (about an hour on 2 CPU cores; use a GPU). ``demo`` is what notebook 06 runs by
+default (measured: 0.994 test accuracy at step 1900 in 48 s idle, ~160 s with the 2 cores shared).
+``tiny`` is a seconds-long smoke run for tests: it does not grok.
 """
 
 from __future__ import annotations

@@ -36,14 +36,14 @@ EXERCISES = (
     Exercise(
         id="07.1",
         question="Constructed case: contraction ratio of C∘G (G the averaged RoPE kernel) versus PSD C?",
-        answer=Computed(("rope_ratio",), _ratio, options=RATIO),
+        answer=Computed(("rope_ratio",), lambda rope_ratio: _ratio(rope_ratio), options=RATIO),
         hint="Schur: the eigenvalues of C∘G stay inside C's range when G is PSD with a unit diagonal.",
         explanation="Below 1: a Hadamard product with a unit-diagonal PSD kernel pulls the spectrum inwards.",
     ),
     Exercise(
         id="07.2",
         question="Constructed case: contraction ratio of C + B (ALiBi's bias) versus C?",
-        answer=Computed(("alibi_ratio",), _ratio, options=RATIO),
+        answer=Computed(("alibi_ratio",), lambda alibi_ratio: _ratio(alibi_ratio), options=RATIO),
         hint="An added matrix brings its own eigenvalues; is ALiBi's bias small?",
         explanation="Above 1: the bias is a Toeplitz matrix with a large spread of its own, and adding it "
         "expands the spectrum. Additive schemes have no Schur-type bound.",
@@ -70,7 +70,7 @@ EXERCISES = (
         question="Trained RoPE: accuracy cost of ablating the single most important head?",
         answer=Computed(("abl",), _largest_drop, options=DROP),
         hint="Look for one head whose ablation costs far more than the others.",
-        explanation="Read it off the drop matrix: one large drop is a single-head deposit; many small ones "
-        "mean redundant heads.",
+        explanation="About 60 points for one head, yet no deposit: three layer-0 heads each cost 50-60 points, "
+        "so the largest holds only a quarter of the total drop. The task needs several heads at once.",
     ),
 )
