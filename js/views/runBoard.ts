@@ -44,6 +44,7 @@ const CSS = `
 .xl-runboard .xl-lb{display:grid;grid-template-columns:max-content 260px max-content max-content;gap:2px 10px;align-items:center;font-size:12px}
 .xl-runboard .xl-lb-head{color:var(--xl-muted);font-size:11px}
 .xl-runboard .xl-lb-ref{font-weight:600}
+.xl-runboard .xl-lb-axis{display:flex;justify-content:space-between;width:260px}
 .xl-runboard .xl-ci{stroke:var(--xl-muted);stroke-width:2}
 .xl-runboard .xl-mean{fill:var(--xl-accent)}
 .xl-runboard .xl-rows{max-height:340px;overflow:auto;border:1px solid var(--xl-border);border-radius:3px;align-self:flex-start}
@@ -95,7 +96,7 @@ function leaderboard(t: BoardTask): HTMLElement {
   const ref = t.reference ? String(t.reference) : "";
   const grid = h("div", { class: "xl-lb", role: "table", "aria-label": `${t.task} leaderboard` }, [
     h("span", { class: "xl-lb-head" }, ["method"]),
-    h("span", { class: "xl-lb-head" }, [`${t.metric}${arrow}: mean, 95% interval  (${fmt(d0)} … ${fmt(d1)})`]),
+    h("span", { class: "xl-lb-head xl-lb-axis" }, [h("span", {}, [fmt(d0)]), h("span", {}, ["mean, 95% interval"]), h("span", {}, [fmt(d1)])]),
     h("span", { class: "xl-lb-head" }, ["mean [95% CI]"]),
     h("span", { class: "xl-lb-head" }, [ref ? `paired Δ vs ${ref}` : ""]),
   ]);
@@ -117,7 +118,8 @@ function leaderboard(t: BoardTask): HTMLElement {
       h("span", { class: "xl-lb-diff" }, [diff]),
     );
   });
-  return h("div", { class: "xl-section" }, [h("div", { class: "xl-subtitle" }, [`task: ${t.task}`]), grid]);
+  const title = `task: ${t.task} · ${t.metric}${arrow}`;
+  return h("div", { class: "xl-section" }, [h("div", { class: "xl-subtitle" }, [title]), grid]);
 }
 
 function cellText(v: unknown): string {
