@@ -15,7 +15,8 @@ KEY = {
         Exercise("91.2", "How much?", Number(0.5, tol=0.05), "h2", "x2"),
         Exercise("91.3", "Which set?", Items(frozenset({"a", "b"}), options=("a", "b", "c", "d")), "h3", "x3"),
         Exercise("91.4", "Live", Computed(("res",), lambda res: res["best"], options=("p", "q")), "h4", "x4"),
-        Exercise("91.5", "Live number", Computed(("res",), lambda res: res["auc"], tol=0.01), "h5", "x5"),
+        Exercise("91.5", "Live number", Computed(("res",), lambda r: r["auc"], tol=0.01), "h5", "x5"),
+        Exercise("91.6", "Two objects", Computed(("a", "b"), lambda x, y: x - y, tol=0.0), "h6", "x6"),
     )
 }
 
@@ -54,6 +55,8 @@ def test_computed_from_live_objects(key):
     assert workshop.check("91.5", 0.305, res={"auc": 0.3}).verdict == "correct"
     with pytest.raises(ValueError, match="res="):
         workshop.check("91.5", 0.3)
+    # the key receives the objects by position, in the order it names them (its own parameter names are free)
+    assert workshop.check("91.6", 3, b=2, a=5).verdict == "correct"
 
 
 def test_placeholder_answer_restates_the_question(key):
@@ -81,7 +84,8 @@ def test_wrong_types_and_options(key):
 
 
 def test_unknown_id_lists_valid_ones(key):
-    with pytest.raises(ValueError, match=r"unknown exercise '9\.9'; valid ids: 91\.1, 91\.2, 91\.3, 91\.4, 91\.5"):
+    valid = r"valid ids: 91\.1, 91\.2, 91\.3, 91\.4, 91\.5, 91\.6"
+    with pytest.raises(ValueError, match=r"unknown exercise '9\.9'; " + valid):
         workshop.check("9.9", "eagle")
 
 

@@ -88,7 +88,8 @@ class Computed:
 
     Attributes:
         needs: names of the objects the learner passes to ``check`` as keywords (e.g. ``("cmp",)``).
-        expected: ``expected(**objects)`` returns a ``str`` (graded as a choice), a number or a set.
+        expected: called with those objects as positional arguments, in ``needs`` order; returns a ``str``
+            (graded as a choice), a number or a set.
         tol: for a number, the tolerance; ``close_tol`` as in :class:`Number`.
         close_tol: for a number, the close tolerance.
         options: for a string, the options a learner may give (``None``: any string).
@@ -168,7 +169,7 @@ def _grade_computed(spec: Computed, answer: Any, objects: Mapping[str, Any]) -> 
     if absent:
         wanted = ", ".join(f"{n}=..." for n in absent)
         raise ValueError(f"this exercise is checked against your own result: pass {wanted}")
-    expected = spec.expected(**{n: objects[n] for n in spec.needs})
+    expected = spec.expected(*(objects[n] for n in spec.needs))
     if isinstance(expected, str):
         if spec.options is None:
             if not isinstance(answer, str):
