@@ -23,6 +23,7 @@ from xattr_lab.runs.work import SampleSpec, UnitOutcome, WorkUnit
 if TYPE_CHECKING:
     from xattr_lab.runs.result import Run
 
+COMPACT_EVERY = 300.0  # seconds between rewrites of results.parquet during a run (rows/ is always current)
 _RESERVED = ("generation", "target", "progress", "image", "prompt", "method", "model")
 
 
@@ -254,10 +255,14 @@ def run(
         done = _done_keys(store, rows, fp, verify)
         todo = [u for u in units if u.key not in done]
         bar = RunProgress(len(units), len(units) - len(todo), store.path.name, progress)
+        last_compact = [time.monotonic()]
 
         def on_outcome(outcome: UnitOutcome) -> None:
             store.append(outcome.row)
             bar.update(outcome.key, str(outcome.row.get("status")))
+            if time.monotonic() - last_compact[0] > COMPACT_EVERY:  # keep the Parquet file fresh for readers
+                store.compact()
+                last_compact[0] = time.monotonic()
 
         try:
             ex.map(todo, spec, on_outcome)
