@@ -191,6 +191,12 @@ class Run:
             return {"text/plain": repr(self)}
         return run_bundle(self)
 
+    def widget(self) -> Any:
+        """The run view as a live notebook widget: clicking any row opens its Explanation from the kernel."""
+        from xattr_lab.viz.run_view import run_widget
+
+        return run_widget(self)
+
     def export_html(self, path: str | os.PathLike) -> Path:
         """Write the run view as a self-contained HTML file (needs :mod:`xattr_lab.viz.run_view`).
 
