@@ -12,7 +12,7 @@ JS_BUILT := xattr_lab/static/widget.js
 DEPS := $(VENV)/.deps-done
 SETUP := $(VENV)/.setup-done
 
-.PHONY: setup demo test lab js chromium pytest jstest lint clean
+.PHONY: setup demo test lab js chromium pytest jstest lint clean handouts
 
 setup: $(SETUP)
 
@@ -74,6 +74,12 @@ test: lint jstest pytest
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
+
+# One executed, self-contained HTML file per notebook in handouts/: the views stay interactive, no network.
+# NOTEBOOKS=notebooks/08_bring_your_own_model.ipynb for one; HANDOUT_FLAGS=--no-execute to use saved outputs.
+NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+handouts: setup
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m xattr_lab.workshop.handouts --out handouts $(HANDOUT_FLAGS) $(NOTEBOOKS)
 
 clean:
 	rm -rf lib xattr_lab/static/*.js xattr_lab/labextension $(SETUP)
