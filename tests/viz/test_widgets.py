@@ -150,16 +150,25 @@ def test_explore_background_merges_queued_clicks_and_reports_progress():
     w.close()
 
 
-def test_explore_refuses_tokens_and_progress():
+def test_explore_refuses_tokens_and_progress_false_hides_the_bar():
     import pytest
 
     from xattr_lab.attr.synthetic import SyntheticModel
     from xattr_lab.viz.explore import explore
 
     m = SyntheticModel()
-    for name in ("tokens", "progress"):
-        with pytest.raises(TypeError, match=name):
-            explore(m, m.image, "describe", **{name: [0] if name == "tokens" else False})
+    with pytest.raises(TypeError, match="tokens"):
+        explore(m, m.image, "describe", tokens=[0])
+    bars = []
+
+    def fake_explain(model, image, prompt, tokens, progress=None, **kw):
+        bars.append(progress)
+        return _Result(tokens[0])
+
+    w = explore(_Model(), _Gen.image, "what", explain_fn=fake_explain, background=False, progress=False)
+    w.selected = 0
+    assert bars == [False] and w.progress == {}
+    w.close()
 
 
 def test_explore_with_the_real_explain_uses_the_efficient_search():

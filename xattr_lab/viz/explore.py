@@ -90,6 +90,9 @@ class Explorer(XattrWidget):
         background: bool = True,
         **explain_kwargs: Any,
     ) -> None:
+        explain_kwargs = dict(explain_kwargs)
+        # progress=False: no bar in the view (explain draws none either); anything else: the view's bar
+        self._show_progress = explain_kwargs.pop("progress", True) is not False
         if explain_fn is None:
             from xattr_lab.attr.explain import explain as explain_fn
 
@@ -172,7 +175,7 @@ class Explorer(XattrWidget):
     def _compute(self, token: int, show: bool = True) -> Any:
         self.status = f"computing token {token}…"
         self.error = ""
-        bar = _ViewBar(self, token)
+        bar = _ViewBar(self, token) if self._show_progress else False
         try:
             result = self._explain(
                 self._model, self._image, self._prompt, tokens=[token], progress=bar, **self._kwargs
@@ -222,9 +225,8 @@ def _check_explain_kwargs(model: Any, kwargs: dict[str, Any]) -> None:
     from xattr_lab.attr.registry import get_method
     from xattr_lab.attr.search import SEARCHES
 
-    for name in ("tokens", "progress"):
-        if name in kwargs:
-            raise TypeError(f"{name}: explore() sets {name} itself (the click picks the token); do not pass it")
+    if "tokens" in kwargs:
+        raise TypeError("tokens: explore() explains the token you click; do not pass tokens")
     spec = get_method(check_method_name(kwargs.get("method", "eagle")))
     missing = set(spec.needs) - set(getattr(model, "capabilities", frozenset()))
     if missing:
@@ -261,7 +263,8 @@ def explore(model: Any, image: Any, prompt: str, **explain_kwargs: Any) -> Explo
         image: the image (uint8 [H, W, 3]).
         prompt: the prompt text.
         **explain_kwargs: passed to :func:`xattr_lab.explain` (``method``, ``regions``, ``search`` …);
-            ``background=False`` computes in the kernel's own thread instead (clicks then wait in line).
+            ``background=False`` computes in the kernel's own thread instead (clicks then wait in line);
+            ``progress=False`` shows no progress bar.
 
     Returns:
         The widget; ``widget.explanations`` holds the Explanations computed so far.
@@ -269,6 +272,6 @@ def explore(model: Any, image: Any, prompt: str, **explain_kwargs: Any) -> Explo
     Raises:
         ValueError: an unknown ``method`` or ``search``, or a method that needs what the model lacks (checked
             here, not at the first click).
-        TypeError: a ``method`` that is not a name, a ``tokens`` or ``progress`` argument (explore sets them).
+        TypeError: a ``method`` that is not a name, a ``tokens`` argument (the click picks the token).
     """
     return Explorer(model, image, prompt, **explain_kwargs)
