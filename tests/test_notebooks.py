@@ -89,6 +89,18 @@ def _content_checks(name: str, text: str, mimes: set[str]) -> None:
     if "shortcut" in name:
         assert "cue removed" in text and "object removed" in text and "cue pointing" in text
         assert MIME in mimes
+    if "text_side" in name:
+        assert "TextAttribution(leave_one_out" in text and "TextAttribution(arc" in text and MIME in mimes
+        assert "retrieval" in text and "pre-training" in text  # the SMA labels of the toy text LM
+    if "grokking" in name:  # the default preset groks: test accuracy >= 0.99 in the run's repr
+        assert re.search(r"TrainingRun\(.*test_acc=(0\.99\d|1\.000)\)", text), "the run did not grok"
+        assert MIME in mimes and "application/vnd.plotly.v1+json" in mimes
+    if "pe_spectra" in name:
+        assert "n/a (no positional encoding)" in text and "contraction nan" not in text
+        assert "SpectrumReport('alibi'" in text and MIME in mimes
+    if "bring_your_own" in name:
+        assert "xattr_lab never downloads" in text and "workshop/shapes-vlm ->" in text
+        assert "Explanation(eagle" in text and MIME in mimes
 
 
 def _weights_ready() -> bool:
