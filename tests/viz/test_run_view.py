@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xattr_lab.viz.html import MIME_TYPE
-from xattr_lab.viz.run_view import embedded_explanations, run_payload, run_view, run_widget
+from xattr_lab.viz.run_view import embedded_explanations, run_payload, run_view
 
 pytest.importorskip("pyarrow")
 
@@ -80,7 +80,7 @@ def test_export_html_is_self_contained(small_run, tmp_path):
 
 
 def test_live_widget_answers_a_row_click_with_that_explanation(small_run):
-    widget = run_widget(small_run)
+    widget = small_run.widget()
     assert widget.payload["data"]["live"] is True and "explanations" not in widget.payload["data"]
     sent = []
     widget.send = lambda msg, buffers=None: sent.append(msg)
