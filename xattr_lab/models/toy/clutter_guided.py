@@ -9,4 +9,4 @@ from __future__ import annotations
 from pathlib import Path
 
 WEIGHTS_DIR = Path(__file__).parent / "clutter_guided_vlm"
-TRAIN_COMMAND = "python -m xattr_lab.models.toy.guided --world clutter --guided --steps 6000 --threads 1"
+TRAIN_COMMAND = "python -m xattr_lab.models.toy.guided --world clutter --guided --steps 3500 --threads 1"

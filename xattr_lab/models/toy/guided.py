@@ -129,7 +129,7 @@ class PatchProbe(torch.nn.Module):
 
 def train(
     world: str = "clutter",
-    steps: int = 6000,
+    steps: int = 3500,
     batch_size: int = 16,
     lr: float = 2e-3,
     seed: int = 0,
@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--world", default="clutter")
     parser.add_argument("--guided", action="store_true", help="accepted for symmetry; this trainer always guides")
-    parser.add_argument("--steps", type=int, default=6000)
+    parser.add_argument("--steps", type=int, default=3500)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
