@@ -40,8 +40,8 @@ $(JS_BUILT): $(JS_SRC) $(NPM_STAMP) $(DEPS)
 
 js: $(JS_BUILT)
 
+# The ray extra too: the Ray executor's tests (on a local cluster they start) are part of `make test`.
 $(SETUP): $(DEPS) $(JS_BUILT) pyproject.toml
-	# the ray extra too: the Ray executor's tests (a local cluster they start) are part of `make test`
 	$(PY) -m pip install --no-build-isolation -e ".[dev,ray]"
 	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
 	@touch $@
