@@ -9,9 +9,9 @@ import shutil
 SETUP = (
     "import time, xattr_lab\n"
     "from xattr_lab.attr.synthetic import SyntheticModel\n"
-    "class Slow(SyntheticModel):  # ~0.3 s a scoring call: a token takes ~5 s, time to look at it\n"
+    "class Slow(SyntheticModel):  # ~0.2 s a scoring call: a token takes ~3 s, time to look at it\n"
     "    def score(self, *a, **k):\n"
-    "        time.sleep(0.3)\n"
+    "        time.sleep(0.2)\n"
     "        return super().score(*a, **k)\n"
     "m = Slow()\n"
     "calls = []\n"

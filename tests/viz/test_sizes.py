@@ -82,39 +82,37 @@ SETUP = (
 )
 
 
-def _saved_sizes(nb, n_views: tuple[int, ...]) -> dict[int, int]:
-    """Size of the saved notebook made of the setup cell and the first k view cells, for each k."""
+def _saved_sizes(nb, views: list[int], n_views: tuple[int, ...]) -> dict[int, int]:
+    """Size of the saved notebook made of the setup cell and the first k of ``views`` cells, for each k."""
     sizes = {}
     for k in n_views:
         part = nbformat.from_dict(json.loads(json.dumps(nb)))
-        part.cells = part.cells[: 1 + k]
+        part.cells = [part.cells[0]] + [part.cells[i] for i in views[:k]]
         sizes[k] = len(nbformat.writes(part).encode())
     return sizes
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    """The same 5-view notebook executed in a real kernel, before ("every": the old behaviour) and after."""
+def executed():
+    """5 views the old way ("every" view inlines the bundle), then the same 5 views the new way ("once")."""
     from nbclient import NotebookClient
 
-    out = {}
-    for mode in ("every", "once"):
-        nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_code_cell(SETUP.format(mode=mode))]
-        nb.cells += [nbformat.v4.new_code_cell(VIEW_CELL) for _ in range(5)]
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        NotebookClient(nb, kernel_name="python3", timeout=120).execute()
-        out[mode] = nb
-        nbformat.write(nb, tmp_path_factory.getbasetemp() / f"views_{mode}.ipynb")
-    return out
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(SETUP.format(mode="every"))]
+    nb.cells += [nbformat.v4.new_code_cell(VIEW_CELL) for _ in range(5)]
+    nb.cells += [nbformat.v4.new_code_cell("set_html_bundle('once')")]
+    nb.cells += [nbformat.v4.new_code_cell(VIEW_CELL) for _ in range(5)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    return nb
 
 
 def test_each_additional_view_adds_at_most_15_kb(executed, capsys):
-    before = _saved_sizes(executed["every"], (1, 2, 5))
-    after = _saved_sizes(executed["once"], (1, 2, 5))
+    before = _saved_sizes(executed, [1, 2, 3, 4, 5], (1, 2, 5))
+    after = _saved_sizes(executed, [7, 8, 9, 10, 11], (1, 2, 5))
     with capsys.disabled():
         print(f"\nsaved notebook with 1, 2, 5 explanation views: before {before}, after {after} bytes")
-    html = [c.outputs[0]["data"]["text/html"] for c in executed["once"].cells[1:]]
+    html = [executed.cells[i].outputs[0]["data"]["text/html"] for i in range(7, 12)]
     assert standalone_js() in html[0] and all(standalone_js() not in h for h in html[1:])  # once
     assert after[1] == pytest.approx(before[1], abs=200)  # the first view is unchanged
     assert (after[5] - after[1]) / 4 <= PER_VIEW_LIMIT
