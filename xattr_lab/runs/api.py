@@ -75,6 +75,8 @@ def _check_params(params: dict[str, Any], methods: list[str]) -> None:
     from xattr_lab.runs.work import EXPLAIN_KEYS, GENERATION_KEYS
 
     for key in params:
+        if key == "method":
+            raise ValueError("method: a run takes methods=[...] (a list of method names)")
         if key in _RESERVED:
             raise ValueError(f"{key}: a run sets it per sample; it cannot be a run parameter")
     check_seed(params.get("seed", 0))
