@@ -25,8 +25,13 @@ def test_bench_reports_each_family_and_path(tmp_path, capsys):
     assert set(rows) == {"llava", "idefics3"}
     for row in rows.values():
         assert row["masking_path"] == "processed_replay" and row["images_scored"] == 3
-        assert set(row["s_per_image"]) == {"score_pixel_space", "inputs_pixel_space", "score_mask_then_process",
-                                           "inputs_mask_then_process"}  # fmt: skip
+        keys = {"score_pixel_space", "inputs_pixel_space", "score_mask_then_process", "inputs_mask_then_process",
+                "score_pixel_space_plain_forward", "model_forward"}  # fmt: skip
+        assert set(row["s_per_image"]) == set(row["cpu_s_per_image"]) == keys
         assert all(v > 0 for v in row["s_per_image"].values())
         assert row["max_abs_prob_diff_pixel_space_vs_mask_then_process"] < 1e-6
+        assert row["max_abs_prob_diff_fast_vs_plain_forward"] < 1e-6
     assert rows["llava"]["ratio_to_llava"]["score_pixel_space"] == 1.0
+    assert rows["llava"]["ratio_to_llava_cpu"]["model_forward"] == 1.0
+    # LLaVA has no shared work to pass in; one-tile Idefics3 neither (every mask touches its only tile)
+    assert rows["llava"]["forward_path"] == rows["idefics3"]["forward_path"] == "plain"

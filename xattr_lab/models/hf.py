@@ -98,7 +98,8 @@ class HFScoringModel(GenerateMixin, WhiteBoxMixin):
             (``"processed_replay"``, ``"pixel_space_composite"`` or ``"mask_then_process"``, with
             ``masking_fallback`` saying why) and ``chat_template``
             (``"processor"``, ``"tokenizer"``, ``"prompt"`` when passed through, ``"none"``: see
-            :mod:`xattr_lab.models.hf_chat`).
+            :mod:`xattr_lab.models.hf_chat`) and ``forward_path`` (``"plain"``,
+            ``"qwen_precomputed_positions"`` or ``"tile_feature_cache"``: see :mod:`xattr_lab.models.fast_forward`).
         """
         ip = getattr(self.processor, "image_processor", None)
         out: dict[str, Any] = {
@@ -115,6 +116,8 @@ class HFScoringModel(GenerateMixin, WhiteBoxMixin):
                     out["masking_fallback"] = geometry["masking_fallback"]
         if geometry.get("chat_template"):
             out["chat_template"] = geometry["chat_template"]
+        if geometry.get("forward_path"):  # shared work passed into masked forwards (models.fast_forward)
+            out["forward_path"] = geometry["forward_path"]
         return out
 
     @property

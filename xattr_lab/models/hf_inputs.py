@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from xattr_lab.models import fast_forward
 from xattr_lab.models.batching import AutoBatch
 from xattr_lab.models.checks import check_text
 from xattr_lab.models.hf_chat import ChatText, chat_text
@@ -55,6 +56,7 @@ class _Prepared:
     check_error: float | None = None  # the one-off check's largest difference, in 8-bit levels
     fallback: str = ""  # why pixel space was not used
     baselines: dict[Any, torch.Tensor] = field(default_factory=dict)
+    forward: fast_forward.FastForward | None = None  # work shared by every masked forward (fast_forward)
 
 
 def find_image_token_id(config: Any, processor: Any) -> int:
@@ -89,6 +91,8 @@ class HFBase:
     device: torch.device
     n_forward: int
     pixel_space: bool
+    # masked forwards pass in what every masked image shares (models.fast_forward); False: the plain forward
+    fast_forward: bool = True
     _batch: AutoBatch
     _cache: OrderedDict[str, _Prepared]
     _lock: threading.RLock
@@ -131,6 +135,7 @@ class InputsMixin(HFBase):
             enc = self._process([image], [chat.text])
             self._check_image_reached(enc)
             prep = _Prepared(image=image, text=chat.text, enc=enc, template=chat.source)
+            prep.forward = fast_forward.choose(self.model, enc)
             if self.pixel_space:
                 self._choose_masking(prep)
             self._cache[key] = prep
@@ -319,6 +324,7 @@ class InputsMixin(HFBase):
             "pixel_space_masking": bool(prep.path),
             "masking_path": prep.path or "mask_then_process",
             "chat_template": prep.template,
+            "forward_path": prep.forward.path if prep.forward is not None else "plain",
         }
         if prep.check_error is not None:
             geometry["masking_check_levels"] = round(prep.check_error, 6)

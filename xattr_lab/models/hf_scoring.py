@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from xattr_lab.models import fast_forward
 from xattr_lab.models.checks import check_generation, check_text
 from xattr_lab.models.hf_inputs import TEXT_KEYS, InputsMixin, _Prepared
 from xattr_lab.models.masking import baseline_image, check_masks, mask_images
 from xattr_lab.models.positions import check_positions
+from xattr_lab.models.processed_masks import check_masks_for
 from xattr_lab.models.protocol import Generation
 
 
@@ -71,6 +73,24 @@ class ScoringMixin(InputsMixin):
         enc = self._process(list(images), [prep.text] * b)
         return {k: v for k, v in enc.items() if k not in TEXT_KEYS}
 
+    def _fast_inputs(self, prep: _Prepared, inputs: dict[str, torch.Tensor], use_px: bool) -> dict[str, Any]:
+        """``inputs`` with the work every masked image shares passed in precomputed (``models.fast_forward``)."""
+        fast = prep.forward
+        if fast is None or not self.fast_forward or not fast.active:
+            return inputs
+
+        def unmasked() -> dict[str, torch.Tensor]:
+            return self._image_inputs(prep, torch.ones(1, *prep.image.shape[:2]), "black", use_px)
+
+        if not fast.checked:  # once per prepared image: two masked images through both forwards
+            masks = check_masks_for(*prep.image.shape[:2])
+            probe = {k: v.expand(len(masks), -1) for k, v in prep.enc.items() if k in TEXT_KEYS}
+            probe.update(self._image_inputs(prep, masks, "black", use_px))
+            with self._lock:
+                fast_forward.check(fast, lambda x: self.model(**x, use_cache=False).logits, probe, self.name,
+                                   unmasked, use_px)  # fmt: skip
+        return fast.inputs(inputs, unmasked, use_px)
+
     def score(
         self,
         gen: Generation,
@@ -120,6 +140,7 @@ class ScoringMixin(InputsMixin):
             inputs = {k: v.expand(b, -1) for k, v in seq.items()}
             inputs.update(self._image_inputs(prep, masks[start:stop], baseline, use_px))
             with torch.no_grad():
+                inputs = self._fast_inputs(prep, inputs, use_px)
                 probs = self._forward_probs(inputs, keep.expand(b, -1), targets.expand(b, -1))
             return probs.cpu()
 
