@@ -4,6 +4,7 @@ in any order, offline; one output cut out alone renders when it carries the code
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -101,3 +102,16 @@ def test_one_output_alone(browser, notebook, tmp_path, screenshots, cell, render
     assert errors == []
     page.screenshot(path=str(screenshots / f"bundle_output_alone_{cell}.png"))
     context.close()
+
+
+def test_jupyterlab_without_kernel_renders_every_output_from_its_own_data(lab_no_kernel, page, notebook):
+    """JupyterLab draws each output from its MIME data with the prebuilt extension: no JS from other outputs."""
+    root, _ = notebook
+    shutil.copy(root / "views.ipynb", lab_no_kernel.root / "bundle_once.ipynb")
+    lab_no_kernel.open_notebook(page, "bundle_once.ipynb")
+    lab_no_kernel.dismiss_kernel_dialog(page)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.jp-xattr-lab .xl-root[data-xl-ready]').length === 5", timeout=30_000
+    )
+    assert page.locator(".xattr-lab-html").count() == 0  # the renderer, not the text/html copies
+    assert lab_no_kernel.api("/api/sessions") == []
