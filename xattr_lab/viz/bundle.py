@@ -4,9 +4,9 @@ JupyterLab with the xattr-lab extension renders ``application/vnd.xattr-lab.v1+j
 kernel and in untrusted notebooks): that needs no JS in the output at all. Everything else falls back to
 ``text/html`` (nbconvert, VS Code, Colab) or ``text/plain``.
 
-The view code in ``text/html`` (~47 KB) is sent once per notebook, not once per view: in a kernel, the
+The view code in ``text/html`` (tens of KB) is sent once per notebook, not once per view: in a kernel, the
 first view of the session (and the first view of a re-run of the cell that carried it) inlines it; later
-views carry a ~0.7 KB loader that uses it (:func:`set_html_bundle` changes this; see :func:`display_js`).
+views carry a ~1 KB loader that uses it (:func:`set_html_bundle` changes this; see :func:`display_js`).
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ def set_html_bundle(mode: str = "once") -> None:
 
     Args:
         mode: ``"once"`` (default): the first view inlines the bundle, later ones reference it (each adds
-            ~0.7 KB; on a page without the first view's output they show their text summary);
-            ``"compressed"``: later views also carry a deflated copy (~23 KB each) and render on their own
+            ~1 KB; on a page without the first view's output they show their text summary);
+            ``"compressed"``: later views also carry a deflated copy (~33 KB each) and render on their own
             anywhere, e.g. one output cut out of an nbconvert page; ``"every"``: the whole bundle in every
-            view (~47 KB each; always used in Colab, which shows each output in its own frame).
+            view (~68 KB each; always used in Colab, which shows each output in its own frame).
     """
     if mode not in HTML_BUNDLE_MODES:
         raise ValueError(f"mode: expected one of {HTML_BUNDLE_MODES}, got {mode!r}")

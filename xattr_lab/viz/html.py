@@ -6,13 +6,13 @@ with ``<``, ``>`` and ``&`` escaped, so no token string can close the script or 
 payload is stored there deflated (``{"version", "view", "title", "deflate": base64}``; the page inflates it
 with the browser's ``DecompressionStream``): 3-5x fewer bytes for image-sized maps.
 
-The view code (``standalone.js``, ~47 KB) comes in one of three forms (``js=``):
+The view code (``standalone.js``, 68 KB as of this writing) comes in one of three forms (``js=``):
 
 - ``"inline"``: the whole bundle; the fragment renders on its own anywhere (``export_html`` always).
-- ``"reference"``: a ~0.7 KB loader that renders with the bundle another output of the same page loaded
+- ``"reference"``: a ~1 KB loader that renders with the bundle another output of the same page loaded
   (in any order: the bundle renders every view already on the page when it arrives). Alone, it shows
   the text summary and a note saying where the view code is.
-- ``"compressed"``: the loader plus the bundle deflated (~23 KB), unpacked only when the page has none.
+- ``"compressed"``: the loader plus the bundle deflated (~half its size, base64), unpacked only when the page has none.
 
 Which one a notebook display gets is :func:`xattr_lab.viz.bundle.display_js`'s choice.
 """
