@@ -125,3 +125,10 @@ def test_real_keys_load_and_are_consistent():
     ids = [e.id for e in workshop.exercises()]
     assert ids == sorted(ids, key=lambda i: tuple(int(p) for p in i.split(".")))
     assert all(e.notebook == "01" for e in workshop.exercises(1))
+
+
+def test_feedback_displays_as_text_and_html_in_ipython(key):
+    formatters = pytest.importorskip("IPython.core.formatters")
+    data, _ = formatters.DisplayFormatter().format(workshop.check("91.2", 0.6))
+    assert data["text/plain"].startswith("≈ 91.2: close")
+    assert 'data-verdict="close"' in data["text/html"]
