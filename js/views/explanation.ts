@@ -47,12 +47,15 @@ export function relianceNote(data: ExplanationData, token: number): string {
     "revealing the image hardly changes its probability, so this map is mostly noise";
 }
 
-/** "why "blue" rather than "red"" for a contrastive explanation (its curves hold the margin), else "". */
+/** "why "blue" rather than "red"" and what its curves and metrics show, for a contrastive explanation; else "". */
 export function contrastTitle(data: ExplanationData): string {
   const c = data.contrast as { tokens?: unknown; target_tokens?: unknown } | null | undefined;
   if (!c || typeof c !== "object") return "";
   const words = (v: unknown): string => JSON.stringify(Array.isArray(v) ? v.map(String).join(" ") : "");
-  return `why ${words(c.target_tokens)} rather than ${words(c.tokens)} (curves: log p(target) − log p(contrast))`;
+  return (
+    `why ${words(c.target_tokens)} rather than ${words(c.tokens)} · curves: p(target) / (p(target) + p(contrast)); ` +
+    "metrics: the margin log p(target) − log p(contrast)"
+  );
 }
 
 export function renderExplanation(el: HTMLElement, data: ExplanationData, bus: Bus): () => void {

@@ -141,9 +141,15 @@ def explanation_payload(
         )
         if not redundant:
             out["pixel_map"] = encode_array(pool_map(pixel_map, PIXEL_MAP_SIDE))
+    contrastive = isinstance(data.get("contrast"), Mapping)
     for key, dtype in (("order", "int32"), ("area", "float32"), ("insertion", "float32"), ("deletion", "float32")):
         if data.get(key) is not None:
-            out[key] = encode_array(np.asarray(data[key]), dtype)
+            values = np.asarray(data[key])
+            if contrastive and key in ("insertion", "deletion"):
+                # contrastive curves hold the margin log p(t) − log p(c) (unbounded); the curve chart plots
+                # probabilities, so it gets σ(margin) = p(t) / (p(t) + p(c)), named in the view's title line
+                values = 1.0 / (1.0 + np.exp(-np.clip(np.asarray(values, dtype=np.float64), -700, 700)))
+            out[key] = encode_array(values, dtype)
     method = data.get("method")
     if method:
         out["method"] = str(method)
