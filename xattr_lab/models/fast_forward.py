@@ -99,7 +99,9 @@ class FastForward:
                 index, cu_window = get_vision_window_index(grid, vc.spatial_merge_size, vc.window_size, vc.patch_size)
                 vision.update(image_window_index=index, image_cu_window_seqlens=cu_window)
             self._vision = {b: vision}  # batch sizes repeat (all full batches, one last one): keep the latest
-        return {**inputs, "position_ids": self._rope[n].expand(-1, b, -1), **self._vision[b]}
+        else:
+            vision = self._vision[b]
+        return {**inputs, "position_ids": self._rope[n].expand(-1, b, -1), **vision}
 
     # Idefics3 -----------------------------------------------------------------------------------------------
 

@@ -82,14 +82,15 @@ class ScoringMixin(InputsMixin):
         def unmasked() -> dict[str, torch.Tensor]:
             return self._image_inputs(prep, torch.ones(1, *prep.image.shape[:2]), "black", use_px)
 
-        if not fast.checked:  # once per prepared image: two masked images through both forwards
-            masks = check_masks_for(*prep.image.shape[:2])
-            probe = {k: v.expand(len(masks), -1) for k, v in prep.enc.items() if k in TEXT_KEYS}
-            probe.update(self._image_inputs(prep, masks, "black", use_px))
-            with self._lock:
+        # under the lock: the state is shared by threads, and the tile path runs the vision encoder (a forward)
+        with self._lock:
+            if not fast.checked:  # once per prepared image: two masked images through both forwards
+                masks = check_masks_for(*prep.image.shape[:2])
+                probe = {k: v.expand(len(masks), -1) for k, v in prep.enc.items() if k in TEXT_KEYS}
+                probe.update(self._image_inputs(prep, masks, "black", use_px))
                 fast_forward.check(fast, lambda x: self.model(**x, use_cache=False).logits, probe, self.name,
                                    unmasked, use_px)  # fmt: skip
-        return fast.inputs(inputs, unmasked, use_px)
+            return fast.inputs(inputs, unmasked, use_px)
 
     def score(
         self,
