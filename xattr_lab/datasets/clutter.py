@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xattr_lab.datasets.scenes import COLOURS, SHAPES
+from xattr_lab.datasets.scenes import COLOURS, SHAPES, shape_mask
 
 IMAGE_SIZE = 160
 GRID = 3
@@ -53,8 +53,6 @@ PROMPT_WORDS: tuple[str, ...] = (
     *ROWS, *COLUMNS, *SIZES, *PLURALS.values(),
 )  # fmt: skip
 VOCABULARY: tuple[str, ...] = PROMPT_WORDS + tuple(COLOURS) + SHAPES + NUMBERS
-# vertices, first angle and circumradius scale per polygon shape
-_POLYGONS = {"square": (4, np.pi / 4, 1.15), "triangle": (3, -np.pi / 2, 1.2), "star": (10, -np.pi / 2, 1.25)}
 _YY, _XX = np.mgrid[:IMAGE_SIZE, :IMAGE_SIZE].astype(np.float32)  # pixel grids, shared by every draw
 
 
@@ -200,19 +198,11 @@ def _question(specs: list[_Spec], task: str, rng: np.random.Generator, want: int
 def _shape_mask(shape: str, cx: float, cy: float, radius: float, angle: float) -> np.ndarray:
     """Boolean [160, 160] mask of ``shape`` centred at (cx, cy) with circumradius ``radius``."""
     if shape == "circle":
+        # float32 grids here (scenes uses int grids, hence float64): a circle's edge pixels can differ, and the
+        # shipped toy-clutter models were trained on these images, so the circle keeps its own arithmetic
         return (_XX - cx) ** 2 + (_YY - cy) ** 2 <= radius**2
-    from skimage.draw import polygon  # lazy: skimage is slow to import
-
-    # same silhouettes as the ShapesVLM's scenes (xattr_lab.datasets.scenes.shape_mask), at this image size
-    k, start, scale = _POLYGONS[shape]
-    t = start + angle + 2 * np.pi * np.arange(k) / k
-    r = np.full(k, radius * scale)
-    if shape == "star":
-        r[1::2] = radius * 0.5
-    mask = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=bool)
-    rr, cc = polygon(cy + r * np.sin(t), cx + r * np.cos(t), shape=mask.shape)
-    mask[rr, cc] = True
-    return mask
+    # the polygons: the ShapesVLM's silhouettes (same float64 arithmetic, pixel-exact), at this image size
+    return shape_mask(shape, cx, cy, radius, angle, size=IMAGE_SIZE)
 
 
 def _background(rng: np.random.Generator) -> np.ndarray:

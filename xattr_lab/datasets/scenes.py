@@ -63,16 +63,16 @@ class Scene:
     objects: tuple[SceneObject, ...]
 
 
-def _polygon_mask(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+def _polygon_mask(xs: np.ndarray, ys: np.ndarray, size: int = SIZE) -> np.ndarray:
     from skimage.draw import polygon  # lazy: skimage is slow to import
 
-    mask = np.zeros((SIZE, SIZE), dtype=bool)
+    mask = np.zeros((size, size), dtype=bool)
     rr, cc = polygon(ys, xs, shape=mask.shape)
     mask[rr, cc] = True
     return mask
 
 
-def shape_mask(shape: str, cx: float, cy: float, radius: float, angle: float = 0.0) -> np.ndarray:
+def shape_mask(shape: str, cx: float, cy: float, radius: float, angle: float = 0.0, size: int = SIZE) -> np.ndarray:
     """Boolean mask of ``shape`` centred at (cx, cy) with circumradius ``radius``.
 
     Args:
@@ -81,12 +81,13 @@ def shape_mask(shape: str, cx: float, cy: float, radius: float, angle: float = 0
         cy: centre y in pixels.
         radius: circumradius in pixels.
         angle: small rotation in radians (squares, triangles and stars only).
+        size: the side of the (square) image; the clutter world draws the same silhouettes at 160.
 
     Returns:
-        A boolean [96, 96] array.
+        A boolean [size, size] array.
     """
     if shape == "circle":
-        yy, xx = np.mgrid[:SIZE, :SIZE]
+        yy, xx = np.mgrid[:size, :size]
         return (xx - cx) ** 2 + (yy - cy) ** 2 <= radius**2
     if shape == "square":
         # a square of side ~1.6 r reads as the same "size" as a circle of radius r
@@ -103,7 +104,7 @@ def shape_mask(shape: str, cx: float, cy: float, radius: float, angle: float = 0
         r = np.where(np.arange(k) % 2 == 0, radius * 1.25, radius * 0.5)
     else:
         raise ValueError(f"shape: unknown shape {shape!r}; expected one of {SHAPES}")
-    return _polygon_mask(cx + r * np.cos(t), cy + r * np.sin(t))
+    return _polygon_mask(cx + r * np.cos(t), cy + r * np.sin(t), size)
 
 
 def _clutter(image: np.ndarray, rng: np.random.Generator) -> None:
