@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from xattr_lab.diagnostics._checks import check_positive_int
 from xattr_lab.diagnostics.grokking import measures as M
 from xattr_lab.diagnostics.grokking.data import ModularData, make_modular_data
 from xattr_lab.diagnostics.grokking.grokfast import GradientEMA
@@ -132,11 +133,8 @@ class GrokTrainer:
             raise ValueError(f"measures: expected 'full' or 'basic', got {self.measures!r}")
         if self.key_freq_rule not in M.KEY_FREQ_RULES:
             raise ValueError(f"key_freq_rule: expected one of {M.KEY_FREQ_RULES}, got {self.key_freq_rule!r}")
-        bs = self.batch_size
-        if bs is not None and (isinstance(bs, bool) or not isinstance(bs, (int, np.integer))):
-            raise TypeError(f"batch_size: expected a positive integer or None (full batch), got {bs!r}")
-        if bs is not None and bs < 1:
-            raise ValueError(f"batch_size: expected a positive integer or None (full batch), got {bs!r}")
+        if self.batch_size is not None:
+            check_positive_int("batch_size", self.batch_size, "a positive integer or None (full batch)")
         for name in ("steps", "eval_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 
+from xattr_lab.diagnostics._checks import check_positive_int
 from xattr_lab.diagnostics.pe.models import PETransformer
 from xattr_lab.diagnostics.pe.tasks import TaskData
 from xattr_lab.results.training import TrainingRun
@@ -41,13 +41,6 @@ def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_siz
     finally:
         model.train(was)
     return hits / max(1, len(y))
-
-
-def _check_positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected a positive integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
 
 
 class PETrainer:
@@ -98,7 +91,7 @@ class PETrainer:
         seq_len: int | None = None,
     ) -> None:
         for name, value in (("batch_size", batch_size), ("epochs", epochs)):
-            _check_positive_int(name, value)
+            check_positive_int(name, value)
         self.pe, self.d_model, self.n_heads, self.n_layers, self.d_ff = pe, d_model, n_heads, n_layers, d_ff
         self.epochs, self.batch_size, self.lr, self.weight_decay, self.betas = (
             epochs,

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from xattr_lab.diagnostics._checks import check_positive_int
 from xattr_lab.diagnostics.spectral import kernels as K
 from xattr_lab.diagnostics.spectral.capture import CapturedLogits, capture_hf_logits
 from xattr_lab.results.spectrum import STAT_NAMES, SpectrumReport
@@ -90,10 +91,7 @@ class PESpectrum:
         route: str = "auto",
         seed: int = 0,
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise TypeError(f"batch_size: expected a positive integer (sequences per forward), got {batch_size!r}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size: expected a positive integer (sequences per forward), got {batch_size!r}")
+        check_positive_int("batch_size", batch_size, "a positive integer (sequences per forward)")
         self.seq_len, self.n_sequences, self.batch_size = seq_len, n_sequences, batch_size
         self.vocab_low, self.centre, self.route, self.seed = vocab_low, centre, route, seed
 
