@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -97,28 +94,6 @@ def summarise(run) -> dict:
     return out
 
 
-@contextmanager
-def _noting_interrupts() -> Iterator[list[bool]]:
-    """Note a Ctrl-C (then raise KeyboardInterrupt as usual): the trainer keeps the run, the CLI must know."""
-    import threading
-
-    seen: list[bool] = []
-    own = threading.current_thread() is threading.main_thread()
-    if not own or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield seen  # not the main thread, or someone else handles SIGINT: leave it alone
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        seen.append(True)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield seen
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``xattr-lab grok``; returns the exit status (0, 1 demo did not grok, 2, 130)."""
     from xattr_lab.cli_common import EXIT_INTERRUPTED, check_writable, dumps
@@ -154,9 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     config = preset(args.preset, **overrides)
     trainer = GrokTrainer(**config, progress=not args.no_progress)
     print(f"xattr-lab grok --preset {args.preset}: {json.dumps(config)}", file=sys.stderr, flush=True)
-    with _noting_interrupts() as interrupted:
-        trainer.fit()
-    run = trainer.run_
+    trainer.fit()  # Ctrl-C during training ends it with the run so far (trainer.interrupted_)
+    run, interrupted = trainer.run_, trainer.interrupted_
     if interrupted and not len(run):
         raise KeyboardInterrupt  # stopped before the first evaluation: nothing to summarise
     summary = {"preset": args.preset, "partial": bool(interrupted), **summarise(run)}

@@ -26,8 +26,8 @@ class GrokTrainer:
     """Train a grokking model with AdamW and log progress measures every ``eval_every`` steps.
 
     Configuration lives in ``__init__``; :meth:`fit` trains and returns ``self``; the learned state is in
-    ``model_``, ``data_``, ``history_``, ``run_`` (a :class:`~xattr_lab.results.TrainingRun`) and
-    ``wall_time_``.
+    ``model_``, ``data_``, ``history_``, ``run_`` (a :class:`~xattr_lab.results.TrainingRun`),
+    ``wall_time_`` and ``interrupted_`` (True when Ctrl-C ended training; ``run_`` then holds the run so far).
 
     Live views: every callback in ``callbacks`` is called as ``fn(step, metrics)`` after each evaluation,
     with ``metrics`` a dict of floats (the same names as the run's series). A callback returning ``True``
@@ -230,7 +230,7 @@ class GrokTrainer:
         self.key_freqs_: list[int] = []
         bar = _progress_bar(self.steps, self.progress)
         t0 = time.perf_counter()
-        stopped_early = False
+        stopped_early = self.interrupted_ = False
         try:
             for step in range(self.steps + 1):
                 if step % self.eval_every == 0 or step == self.steps:
@@ -267,7 +267,7 @@ class GrokTrainer:
                     bar.update(1)
         except KeyboardInterrupt:
             # Keep what was logged: an interrupted run still returns a usable TrainingRun.
-            stopped_early = True
+            stopped_early = self.interrupted_ = True
         finally:
             if bar is not None:
                 bar.close()
