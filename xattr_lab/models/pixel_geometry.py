@@ -200,6 +200,19 @@ def _size(d: Any, *keys: str) -> int | None:
     return None
 
 
+def next_paste(h: int, w: int, best_h: int, best_w: int) -> tuple[int, int, int, int]:
+    """LLaVA-NeXT's image in its best-resolution canvas: ``(new_h, new_w, top, left)`` of the pasted image.
+
+    The image is resized with its aspect kept (transformers' ``get_patch_output_size``), then padded to the
+    canvas with the image at the centre.
+    """
+    if best_w / w < best_h / h:
+        new_h, new_w = min(math.ceil(h * best_w / w), best_h), best_w
+    else:
+        new_h, new_w = best_h, min(math.ceil(w * best_h / h), best_w)
+    return new_h, new_w, (best_h - new_h) // 2, (best_w - new_w) // 2
+
+
 def _next_boxes(ip: Any, h: int, w: int, n_tiles: int, tile: tuple[int, int]) -> tuple[Box, ...]:
     """LLaVA-NeXT: the base image (squashed, then centre-cropped) and the crops of the padded best resolution."""
     from transformers.image_processing_utils import select_best_resolution
@@ -218,12 +231,7 @@ def _next_boxes(ip: Any, h: int, w: int, n_tiles: int, tile: tuple[int, int]) ->
     top, left = (sh - ch) // 2, (sw - cw) // 2
     boxes: list[Box] = [(top * h / sh, left * w / sw, (top + ch) * h / sh, (left + cw) * w / sw)]
     bh, bw = select_best_resolution((h, w), ip.image_grid_pinpoints)
-    # resized with the aspect kept (transformers' get_patch_output_size), then centre-padded
-    if bw / w < bh / h:
-        nh, nw = min(math.ceil(h * bw / w), bh), bw
-    else:
-        nh, nw = bh, min(math.ceil(w * bh / h), bw)
-    py, px = (bh - nh) // 2, (bw - nw) // 2
+    nh, nw, py, px = next_paste(h, w, bh, bw)
     for r in range(bh // ch):
         for c in range(bw // cw):
             top, left = (r * ch - py) * h / nh, (c * cw - px) * w / nw

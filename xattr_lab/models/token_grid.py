@@ -26,12 +26,13 @@ global image's tokens: a coarse grid, what reading one grid of a tiled model amo
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from xattr_lab.models.pixel_geometry import next_paste
 
 _ROW_COL = re.compile(r"<row_(\d+)_col_(\d+)>")
 # which views of a tiled model a map reads: every tile at its place (default), or one kind only
@@ -169,18 +170,13 @@ def token_layout(model: Any, gen: Any, image_positions: np.ndarray) -> TokenLayo
 
 
 def _best_resolution(size: tuple[int, int], pinpoints: list[Any]) -> tuple[int, int]:
-    """The pinpoint resolution LLaVA-NeXT picks: most effective pixels, then least waste."""
-    h, w = size
-    best, best_eff, best_waste = None, 0, math.inf
-    for ph, pw in pinpoints:
-        scale = min(pw / w, ph / h)
-        eff = min(int(w * scale) * int(h * scale), w * h)
-        waste = pw * ph - eff
-        if eff > best_eff or (eff == best_eff and waste < best_waste):
-            best, best_eff, best_waste = (int(ph), int(pw)), eff, waste
+    """The pinpoint resolution LLaVA-NeXT picks (transformers' own rule): most effective pixels, then least waste."""
+    from transformers.image_processing_utils import select_best_resolution
+
+    best = select_best_resolution(size, pinpoints)
     if best is None:
-        raise ValueError(f"model: no image_grid_pinpoints fit an image of {h}×{w}")
-    return best
+        raise ValueError(f"model: no image_grid_pinpoints fit an image of {size[0]}×{size[1]}")
+    return int(best[0]), int(best[1])
 
 
 def _llava_next(config: Any, ip: Any, shape: tuple[int, int], n_tokens: int) -> TokenLayout:
@@ -198,11 +194,7 @@ def _llava_next(config: Any, ip: Any, shape: tuple[int, int], n_tokens: int) -> 
     best_h, best_w = _best_resolution(shape, list(_get(ip, "image_grid_pinpoints")))
     full_r, full_c = best_h // crop * side, best_w // crop * side
     # the image in the pinpoint canvas: resized with its aspect kept, pasted at the centre
-    if best_w / w < best_h / h:
-        new_h, new_w = min(math.ceil(h * best_w / w), best_h), best_w
-    else:
-        new_h, new_w = best_h, min(math.ceil(w * best_h / h), best_w)
-    paste_y, paste_x = (best_h - new_h) // 2, (best_w - new_w) // 2
+    new_h, new_w, paste_y, paste_x = next_paste(h, w, best_h, best_w)
     # unpadding keeps a centred band of rows or columns; each kept row ends with a newline token
     n_tiles = n_tokens - n_base
     rows, cols = full_r, n_tiles // full_r - 1 if full_r else 0
