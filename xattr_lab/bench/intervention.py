@@ -64,13 +64,12 @@ def fill_colour(sample: ShortcutSample, fill: str) -> np.ndarray:
         fill: one of ``FILLS``: ``"black"``, ``"background"`` (median colour of the free, non-black
             pixels), ``"gray"`` (127.5), ``"white"`` or ``"mean"`` (the image's mean colour).
     """
-    if fill == "black":
-        return np.zeros(3)
-    if fill == "gray":
-        return np.full(3, 127.5)
-    if fill == "white":
-        return np.full(3, 255.0)
+    if fill in ("black", "gray", "white"):
+        from xattr_lab.models.masking import NAMED_BASELINES  # lazy: masking imports torch
+
+        return np.array(NAMED_BASELINES[fill])  # the attribution baselines' own colours
     if fill == "mean":
+        # as baseline_image's "mean", kept in float64 (baseline_image rounds it through float32)
         return sample.image.reshape(-1, 3).mean(axis=0)
     if fill == "background":
         free = ~(sample.masks.any(axis=0) | sample.cue_mask) & (sample.image.max(axis=2) > 0)
