@@ -71,7 +71,8 @@ def cases(a_file):
         "bench --out under a file": (["bench", "search", "--sizes", "4", "--out", str(a_file / "b.json")], "--out"),
         "bench bad --methods": (["bench", "compare", "--methods", "eagel", "--n", "1"], "eagel"),
         "bench unknown name": (["bench", "nope"], "expected one of"),
-        "unknown command": (["run"], "unknown command 'run'"),
+        "unknown command": (["nope"], "unknown command 'nope'"),
+        "run without a config": (["run"], "config"),
     }
 
 
