@@ -60,6 +60,8 @@ def test_fast_forward_scores_equal_the_plain_forward(built, family, pixel_space)
     assert prep.forward.active and prep.forward.error <= fast_forward.CHECK_TOLERANCE
     torch.testing.assert_close(fast, plain, rtol=1e-5, atol=1e-7)
     assert plain.std() > 0  # the masks change the scores: the comparison is not between constants
+    switched_off = _plain(model, lambda: model.generate(gen.image, PROMPT, max_new_tokens=1))
+    assert switched_off.geometry["forward_path"] == "plain"
 
 
 def test_plain_families_keep_the_plain_forward(tiny_models):
@@ -120,4 +122,5 @@ def test_a_fast_path_that_disagrees_is_dropped_with_a_warning(built, monkeypatch
         got = model.score(gen, masks)
     prep = model._prepare(gen.image, gen.prompt)
     assert not prep.forward.active and "differs from the plain forward" in prep.forward.reason
+    assert model.generate(gen.image, PROMPT, max_new_tokens=1).geometry["forward_path"] == "plain"
     torch.testing.assert_close(got, _plain(model, lambda: model.score(gen, masks)), rtol=0, atol=0)

@@ -324,7 +324,9 @@ class InputsMixin(HFBase):
             "pixel_space_masking": bool(prep.path),
             "masking_path": prep.path or "mask_then_process",
             "chat_template": prep.template,
-            "forward_path": prep.forward.path if prep.forward is not None else "plain",
+            # the path masked forwards take (models.fast_forward); "plain" when switched off or dropped by its check
+            "forward_path": prep.forward.path if prep.forward is not None and prep.forward.active and self.fast_forward
+            else "plain",
         }
         if prep.check_error is not None:
             geometry["masking_check_levels"] = round(prep.check_error, 6)
