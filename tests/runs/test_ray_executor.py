@@ -120,16 +120,3 @@ def test_a_model_the_workers_cannot_load_stops_the_run_with_its_reason(cluster, 
         RayExecutor(num_workers=1).map(_units(tmp_path, 1, ("random",)), "no-such-model", seen.append)
     assert seen == []
     assert ray.is_initialized()  # a cluster the executor did not start is left running
-
-
-def test_a_model_object_is_refused_with_a_clear_message(tmp_path):
-    class Model:
-        def score(self):  # pragma: no cover - never called
-            raise AssertionError
-
-    with pytest.raises(TypeError, match="model spec"):
-        RayExecutor().map(_units(tmp_path, 1, ("random",)), Model(), print)
-    with pytest.raises(ValueError, match="num_workers"):
-        RayExecutor(num_workers=0)
-    with pytest.raises(ValueError, match="max_retries"):
-        RayExecutor(max_retries=-1)

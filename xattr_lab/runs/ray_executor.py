@@ -40,6 +40,23 @@ def _import_ray() -> Any:
     return ray
 
 
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on a ``host:port`` nobody listens at (``ray.init`` itself retries for minutes)."""
+    import socket
+
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return  # "auto", "local" or a form Ray resolves itself
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise ConnectionError(
+            f"address: no Ray cluster answers at {address!r} ({err}); start one with `ray start --head` "
+            "or leave the address out to run on a local cluster"
+        ) from None
+
+
 def init_ray(address: str | None = None, num_cpus: int = 2, **options: Any) -> None:
     """Start a quiet local Ray cluster (``address`` None) or join one, as the executor does.
 
@@ -58,6 +75,7 @@ def init_ray(address: str | None = None, num_cpus: int = 2, **options: Any) -> N
     if address is None:
         kwargs.update(num_cpus=num_cpus, object_store_memory=_LOCAL_OBJECT_STORE_BYTES)
     else:
+        _check_reachable(address)
         kwargs["address"] = address
     kwargs.update(options)
     for attempt in (1, 2):
