@@ -216,6 +216,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     ceiling_sph = ceiling / per_sample * 3600 if per_sample else None
     result["ceiling"] = {
         "pure_batched_forward_evals_per_s": round(ceiling, 1),
+        # measured after the runs, on bench scorer's input (its caption sample, not these prompts): on a busy
+        # machine it is indicative, and a fraction above 1 means the load changed between the two
+        "measured_on": "bench scorer's caption sample, 64 masks, best of 3",
         "samples_per_hour_one_replica": None if ceiling_sph is None else round(ceiling_sph, 1),
         "fraction_local": None if not ceiling_sph else round(base["samples_per_hour"] / ceiling_sph, 3),
         "fraction_local_steady": None if not (ceiling_sph and base["steady_samples_per_hour"])
