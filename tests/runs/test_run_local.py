@@ -101,6 +101,8 @@ def test_end_to_end_table_manifest_leaderboard_drilldown(toy, tmp_path):
     assert board[0]["mean"] == pytest.approx(np.mean(eagle))
     assert board[1]["diff"] == pytest.approx(np.mean(rand) - np.mean(eagle))
     assert board[1]["n_paired"] == 3 and 0.0 <= board[1]["win_rate"] <= 1.0 and board[0]["diff"] is None
+    sat = run.saturation()
+    assert sat.random_insertion == pytest.approx(np.mean(rand)) and sat.best == ("eagle", pytest.approx(np.mean(eagle)))
     view = run.to_view_data()
     assert view["counts"]["ok"] == 6 and "insertion_auc" in view["leaderboards"] and len(view["rows"]) == 6
     # running the same call again does nothing and gives the same table

@@ -140,6 +140,17 @@ class Run:
                 out.append(entry)
         return out
 
+    def saturation(self, task: str = ALL_TASKS, random: str = "random") -> Any:
+        """The saturation guard on the run's mean insertion AUCs (:func:`xattr_lab.metrics.uncertainty.saturation`).
+
+        Returns:
+            A Saturation: random's insertion AUC, best and worst methods, their spread, and the warnings.
+        """
+        from xattr_lab.metrics.uncertainty import saturation
+
+        board = self.leaderboard(task, "insertion_auc", None, n_boot=1)
+        return saturation({b["method"]: b["mean"] for b in board}, random=random)
+
     # -- drill-down ------------------------------------------------------------------------------------------
     def explanation(self, sample_id: Any, method: str) -> Explanation:
         """The saved Explanation of one sample x method (it displays as the linked views).
