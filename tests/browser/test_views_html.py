@@ -16,6 +16,7 @@ from views_support import (
     canvas_png,
     comparison_data,
     explanation_data,
+    open_export,
     spectrum_data,
     training_data,
     watch_xss,
@@ -43,15 +44,7 @@ PAYLOADS = {
 
 def _open(browser, tmp_path, name: str, scheme: str = "light"):
     path = View(PAYLOADS[name](), f"{name} view").export_html(tmp_path / f"{name}.html")
-    context = browser.new_context(viewport={"width": 1100, "height": 900}, color_scheme=scheme)
-    page = context.new_page()
-    dialogs = watch_xss(page)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    blocked = block_network(page)
-    page.goto(path.as_uri())
-    page.wait_for_selector(".xl-root[data-xl-ready]", timeout=10_000)
-    return context, page, dialogs, blocked, errors
+    return open_export(browser, path, {"width": 1100, "height": 900}, scheme)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

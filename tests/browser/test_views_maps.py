@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from views_support import assert_no_xss, block_network, canvas_png, watch_xss
+from views_support import assert_no_xss, canvas_png, open_export
 
 from xattr_lab.viz.builders import build_comparison, build_explanation
 from xattr_lab.viz.token_strip import token_strip_payload
@@ -34,14 +34,7 @@ def comparison():
 
 def _open(browser, tmp_path, payload, name: str, scheme: str = "light"):
     path = View(payload, name).export_html(tmp_path / f"{name}.html")
-    context = browser.new_context(viewport={"width": 1000, "height": 800}, color_scheme=scheme)
-    page = context.new_page()
-    dialogs = watch_xss(page)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    blocked = block_network(page)
-    page.goto(path.as_uri())
-    page.wait_for_selector(".xl-root[data-xl-ready]", timeout=10_000)
+    context, page, dialogs, blocked, errors = open_export(browser, path, {"width": 1000, "height": 800}, scheme)
     page.wait_for_timeout(150)  # image decode
     return context, page, dialogs, blocked, errors
 

@@ -21,6 +21,7 @@ __all__ = [
     "canvas_png",
     "comparison_data",
     "explanation_data",
+    "open_export",
     "spectrum_data",
     "training_data",
     "watch_xss",
@@ -48,6 +49,24 @@ def watch_xss(page) -> list[str]:
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     return dialogs
+
+
+def open_export(browser, path: Path, viewport: dict[str, int], scheme: str = "light"):
+    """Open an exported HTML file offline in a fresh context and wait until its view is ready.
+
+    Returns:
+        ``(context, page, dialogs, blocked, errors)``: the dialogs opened, the requests blocked and the page's
+        uncaught errors are recorded from the start.
+    """
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)
+    page = context.new_page()
+    dialogs = watch_xss(page)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    blocked = block_network(page)
+    page.goto(path.as_uri())
+    page.wait_for_selector(".xl-root[data-xl-ready]", timeout=10_000)
+    return context, page, dialogs, blocked, errors
 
 
 def assert_no_xss(page, dialogs: list[str]) -> None:
