@@ -16,6 +16,7 @@ BUILTIN: dict[str, str] = {"toy-shapes": "xattr_lab.models.toy.build:WEIGHTS_DIR
 BUILTIN["toy-shortcut"] = "xattr_lab.models.toy.shortcut:WEIGHTS_DIR"  # planted mechanism (datasets.shortcut)
 BUILTIN["toy-clutter"] = "xattr_lab.models.toy.build:CLUTTER_DIR"
 BUILTIN["toy-clutter-guided"] = "xattr_lab.models.toy.clutter_guided:WEIGHTS_DIR"  # + probe, attention, lens
+BUILTIN["toy-shapes-native"] = "xattr_lab.models.toy.native:WEIGHTS_DIR"  # Qwen2-VL: grid follows input size
 # what **kwargs may carry to the adapter
 ADAPTER_OPTIONS = frozenset({"batch_size", "pixel_space", "name"})
 
