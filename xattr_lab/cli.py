@@ -26,6 +26,7 @@ _BENCHES: dict[str, str] = {
     "intervention": "xattr_lab.bench.intervention",
     "resume": "xattr_lab.bench.resume",
     "run": "xattr_lab.bench.run_bench",
+    "frames": "xattr_lab.bench.frames",
 }
 
 
