@@ -27,6 +27,7 @@ _BENCHES: dict[str, str] = {
     "resume": "xattr_lab.bench.resume",
     "run": "xattr_lab.bench.run_bench",
     "frames": "xattr_lab.bench.frames",
+    "tam": "xattr_lab.bench.tam_native",
 }
 
 
