@@ -8,6 +8,7 @@ import { renderComparisonGrid } from "./views/comparisonGrid";
 import { renderCurves } from "./views/curves";
 import { renderEigenScatter } from "./views/eigenScatter";
 import { renderExplanation } from "./views/explanation";
+import { renderFrames } from "./views/frames";
 import { renderImageOverlay } from "./views/imageOverlay";
 import { renderMatrixHeatmap } from "./views/matrixHeatmap";
 import { renderRunBoard } from "./views/runBoard";
@@ -38,6 +39,7 @@ const VIEWS: Record<string, ViewRenderer> = {
   spectrum: renderSpectrum,
   training_curves: renderTrainingCurves,
   run_board: renderRunBoard,
+  frames: renderFrames,
 };
 
 /** Add a view to the registry; a name may be registered once. */
