@@ -63,6 +63,9 @@ export function frameCaption(rows: TemporalRow[], i: number, value = "probabilit
   return parts.join(" · ");
 }
 
+const BUTTON =
+  "font:inherit;color:var(--xl-fg);background:var(--xl-bg);border:1px solid var(--xl-border);" +
+  "border-radius:3px;padding:0 8px;cursor:pointer";
 const MASS = "#4e79a7";
 const EFFECT = "#f28e2b";
 
@@ -123,22 +126,22 @@ export function renderFrames(el: HTMLElement, data: FramesData, bus: Bus): () =>
   const frameBox = h("div", { class: "xl-section xl-frame" });
   const curvesBox = h("div", { class: "xl-section" });
   const slider = h("input", { type: "range", min: 0, max: n - 1, step: 1, value: 0, "aria-label": "frame" });
-  const prev = h("button", { type: "button", class: "xl-chip", "aria-label": "previous frame" }, ["◀"]);
-  const next = h("button", { type: "button", class: "xl-chip", "aria-label": "next frame" }, ["▶"]);
+  const prev = h("button", { type: "button", class: "xl-frame-btn", style: BUTTON, "aria-label": "previous frame" }, ["◀"]);
+  const next = h("button", { type: "button", class: "xl-frame-btn", style: BUTTON, "aria-label": "next frame" }, ["▶"]);
   const caption = h("div", { class: "xl-status xl-frame-caption", "aria-live": "polite" });
   const chart = temporalChart(rows, decisive, (i) => bus.set("frame", i, "chart"));
   const legendRow = h("div", { class: "xl-legend" }, [
     h("span", { style: `color:${MASS}` }, ["■"]),
-    "map mass",
+    h("span", {}, ["map mass"]),
     h("span", { style: `color:${EFFECT}` }, ["■"]),
-    `drop of the ${value} without the frame`,
-    decisive >= 0 ? "· ★ decisive frame (ground truth)" : null,
+    h("span", {}, [`drop of the ${value} without the frame`]),
+    decisive >= 0 ? h("span", {}, ["· ★ decisive frame (ground truth)"]) : null,
   ]);
   const contrast = contrastTitle(data);
   const root = h("div", { class: "xl-panel xl-frames", tabindex: 0 }, [
     contrast ? h("div", { class: "xl-title xl-contrast" }, [contrast]) : null,
     stripBox,
-    h("div", { class: "xl-controls" }, [prev, h("label", { class: "xl-grow" }, [slider]), next]),
+    h("div", { class: "xl-controls", style: "max-width:420px" }, [prev, h("label", { class: "xl-grow" }, [slider]), next]),
     caption,
     h("div", { class: "xl-row" }, [
       frameBox,

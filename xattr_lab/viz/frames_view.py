@@ -78,7 +78,8 @@ def frames_payload(result: Any, title: str | None = None, decisive: int | None =
     if decisive is not None:
         out["decisive"] = int(decisive)
     if title is None:
-        title = f"{result.method}: {len(boxes)} frames · {base.get('title', '')}".rstrip(" ·")
+        k = len(result.positions)
+        title = f"{result.method}: {len(boxes)} frames, {k} explained token{'s' if k != 1 else ''}"
     return make_payload("frames", out, title)
 
 
