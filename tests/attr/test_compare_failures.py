@@ -5,7 +5,6 @@ Now its row records the error (``row["error"]``, ``info["errors"]``), the next m
 Comparison exports to HTML. Ctrl-C keeps its own rules (it still stops the comparison).
 """
 
-import json
 import math
 
 import numpy as np
@@ -14,6 +13,7 @@ import pytest
 import xattr_lab
 from xattr_lab.attr.synthetic import SyntheticModel
 from xattr_lab.results.comparison import COLUMNS, Comparison
+from xattr_lab.viz.html import read_payload_json
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_export_html_and_save_load_with_a_failed_row(model, failing, tmp_path):
     assert "1 failed" in text  # the summary names the failure
     start = text.index('<script type="application/vnd.xattr-lab.v1+json">')
     block = text[text.index(">", start) + 1 : text.index("</script>", start)]
-    payload = json.loads(block)
+    payload = read_payload_json(block)
     assert payload["view"] == "comparison" and payload["data"]["methods"] == ["random", "eagle"]
     with pytest.raises(ValueError, match="path"):
         cmp.export_html(tmp_path / "cmp.txt")

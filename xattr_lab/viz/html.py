@@ -101,6 +101,17 @@ def payload_json(payload: dict[str, Any], compress_above: int | None = None) -> 
     return _escape_json(text)
 
 
+def read_payload_json(text: str) -> dict[str, Any]:
+    """The view payload of an embedded JSON block, inflated if it was stored deflated.
+
+    The inverse of :func:`payload_json`, for tools and tests that read exported pages.
+    """
+    payload = json.loads(text)
+    if "deflate" in payload:
+        payload = json.loads(zlib.decompress(base64.b64decode(payload["deflate"]), -15).decode("utf-8"))
+    return payload
+
+
 def html_fragment(
     payload: dict[str, Any], summary: str, js: str = "inline", compress_above: int | None = COMPRESS_ABOVE
 ) -> str:
