@@ -21,6 +21,10 @@ def test_word_roles_split_a_caption():
     obj, idx, func = word_roles(words, ("red circle", "blue star"))
     assert [words[p] for p in obj] == ["red", "circle", "blue", "star"] and idx == [0, 0, 1, 1]
     assert [words[p] for p in func] == ["a", "and", "a"]
+    obj, idx, _ = word_roles(words, ("red circle", "blue star"), "nouns")
+    assert [words[p] for p in obj] == ["circle", "star"] and idx == [0, 1]
+    with pytest.raises(ValueError, match="object_words"):
+        word_roles(words, ("red circle",), "adjectives")
 
 
 def test_verdict_reads_the_interval():

@@ -10,7 +10,7 @@ For each size, held-out caption scenes (``shapes(n, seed=stream, task="caption",
 ``bench compare``'s localisation stream) get the ground-truth caption teacher-forced; each method draws one
 map per word; colour and shape words are scored against their object's mask (Obj-IoU, Otsu threshold),
 ``a`` / ``and`` as function words (Func-IoU), F1-IoU their harmonic mean (:mod:`xattr_lab.metrics.
-localisation`). Per size and pooled over sizes: mean with a 95% percentile-bootstrap interval over scenes,
+localisation`); ``--object-words nouns`` scores the shape words only, as TAM's evaluation scores nouns. Per size and pooled over sizes: mean with a 95% percentile-bootstrap interval over scenes,
 each method's paired difference against ``tam`` (mean, interval, win rate), and a verdict on the claim:
 ``holds`` when the F1-IoU difference's interval lies above zero, ``fails`` when below, ``undecided``
 otherwise. The model's greedy caption exact match at each size is printed beside it, because maps of a model
@@ -33,6 +33,7 @@ from xattr_lab.bench._common import check_out, emit, leaderboard, load, method_n
 METHODS = ("tam", "arc", "msea", "tam_msea_arc")
 FUNCTION_WORDS = ("a", "and")
 METRICS = ("obj_iou", "func_iou", "f1_iou")
+OBJECT_WORDS = ("both", "nouns")
 DEFAULT_STREAM = 102  # bench compare's localisation stream (seed 1 * 100 + 2)
 
 
@@ -47,21 +48,31 @@ def parse_sizes(spec: str) -> list[int]:
     return sizes
 
 
-def word_roles(words: list[str], objects: tuple[str, ...]) -> tuple[list[int], list[int], list[int]]:
+def word_roles(
+    words: list[str], objects: tuple[str, ...], object_words: str = "both"
+) -> tuple[list[int], list[int], list[int]]:
     """Split a caption's words into object words (with their object's index) and function words.
+
+    Args:
+        words: the caption's words.
+        objects: ``"<colour> <shape>"`` per object, in caption order.
+        object_words: ``"both"`` (colour and shape words, as ``bench compare`` scores them) or ``"nouns"``
+            (the shape word only: TAM's evaluation scores the object nouns of a caption, not adjectives).
 
     Returns:
         (object word positions, the object index of each, function word positions). Each object's phrase
-        starts with ``a``; its colour and shape words are its object words; ``a`` and ``and`` are function
-        words; position words (``top left``) are neither.
+        starts with ``a``; ``a`` and ``and`` are function words; position words (``top left``) are neither.
     """
+    if object_words not in OBJECT_WORDS:
+        raise ValueError(f"object_words: expected one of {OBJECT_WORDS}, got {object_words!r}")
     obj_pos, obj_idx, func_pos, k = [], [], [], -1
     for p, w in enumerate(words):
         if w == "a":
             k += 1
+        names = objects[k].split() if 0 <= k < len(objects) else []
         if w in FUNCTION_WORDS:
             func_pos.append(p)
-        elif 0 <= k < len(objects) and w in objects[k].split():
+        elif w in (names[-1:] if object_words == "nouns" else names):
             obj_pos.append(p)
             obj_idx.append(k)
     return obj_pos, obj_idx, func_pos
@@ -84,7 +95,9 @@ def word_maps(model: Any, gen: Any, method: str, positions: list[int], params: d
     return out
 
 
-def localise(model: Any, samples: list[Any], methods: list[str], params: dict[str, dict[str, Any]]) -> dict:
+def localise(
+    model: Any, samples: list[Any], methods: list[str], params: dict[str, dict[str, Any]], object_words: str = "both"
+) -> dict:
     """Per method, TAM's localisation scores per caption scene (teacher-forced ground-truth caption)."""
     from xattr_lab.metrics.localisation import localisation_scores
 
@@ -92,7 +105,7 @@ def localise(model: Any, samples: list[Any], methods: list[str], params: dict[st
     for s in samples:
         gen = model.with_target(model.generate(s.image, s.prompt, max_new_tokens=1), s.answer)
         words = [t.strip().lower() for t in gen.generated_tokens]
-        obj_pos, obj_idx, func_pos = word_roles(words, s.objects)
+        obj_pos, obj_idx, func_pos = word_roles(words, s.objects, object_words)
         for m in methods:
             maps = word_maps(model, gen, m, obj_pos + func_pos, params.get(m, {}))
             pairs = [(mp, s.masks[k]) for mp, k in zip(maps[: len(obj_pos)], obj_idx)]
@@ -151,6 +164,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--methods", default=",".join(METHODS), help="comma-separated map methods (tam is the reference)")
     p.add_argument("--scales", default="0.5,1.0,1.5", help="MSEA's input scales (msea and tam_msea_arc)")
     p.add_argument("--mode", default="auto", choices=("auto", "resize", "canvas"), help="MSEA's scale mode")
+    p.add_argument("--object-words", default="both", choices=OBJECT_WORDS, help="scored words (nouns: TAM's eval)")
     p.add_argument("--stream", type=int, default=DEFAULT_STREAM, help="scene stream (>= 1 is held out)")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
     p.add_argument("--boot-seed", type=int, default=0, help="bootstrap seed")
@@ -184,7 +198,7 @@ def main(argv: list[str]) -> int:
     for size in sizes:
         t0 = time.perf_counter()
         samples = list(shapes(args.n, seed=args.stream, task="caption", size=size))
-        runs = localise(model, samples, methods, params)
+        runs = localise(model, samples, methods, params, args.object_words)
         for m in methods:
             pooled[m] += runs[m]
         board = leaderboard(runs, reference="tam", n_boot=args.n_boot, seed=args.boot_seed)
@@ -209,6 +223,7 @@ def main(argv: list[str]) -> int:
         "stream": args.stream,
         "methods": methods,
         "msea": msea_params,
+        "object_words": args.object_words,
         "threads": threads,
         "per_size": per_size,
         "pooled": {"ci": board["ci"], "vs_tam": board["vs_tam"], "claim_tam_msea_arc_beats_tam": claim},
