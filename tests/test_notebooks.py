@@ -101,6 +101,9 @@ def _content_checks(name: str, text: str, mimes: set[str]) -> None:
     if "bring_your_own" in name:
         assert "xattr_lab never downloads" in text and "workshop/shapes-vlm ->" in text
         assert "Explanation(eagle" in text and MIME in mimes
+    if "beyond_one_image" in name:  # contrast, two images, frames
+        assert "rather than" in text and "map mass per image" in text and "temporal curve" in text
+        assert "frames view: eagle, 4 frames" in text and "same curve: True" in text and MIME in mimes
 
 
 def _weights_ready() -> bool:
