@@ -126,6 +126,11 @@ def explain(
         search = _DEFAULT_SEARCH.get(method, "greedy")
     if image is None and generation is None:
         raise ValueError("image: expected an image")
+    if generation is None and getattr(image, "ndim", 0) == 4:  # a clip [T, H, W, 3]: one entry point for video
+        raise ValueError(
+            f"image: got {image.shape[0]} frames {tuple(image.shape)}; explain takes one image, explain a clip "
+            "with xattr_lab.video.explain_frames(model, frames, prompt, ...)"
+        )
 
     start = time.perf_counter()
     gen = generation if generation is not None else model.generate(image, prompt, max_new_tokens=max_new_tokens)
