@@ -18,6 +18,7 @@ _EXPORTS: dict[str, str] = {
     "ScoringModel": "xattr_lab.models.protocol",
     "Generation": "xattr_lab.models.protocol",
     "explain": "xattr_lab.attr.explain",
+    "explain_frames": "xattr_lab.video.explain",
     "evaluate": "xattr_lab.metrics.evaluate",
     "compare": "xattr_lab.attr.compare",
     "list_methods": "xattr_lab.attr.registry",
@@ -34,7 +35,7 @@ _EXPORTS: dict[str, str] = {
     "load_run": "xattr_lab.runs.result",
     "Run": "xattr_lab.runs.result",
 }
-_SUBMODULES = ("datasets", "diagnostics", "metrics", "inputs", "viz", "workshop")
+_SUBMODULES = ("datasets", "diagnostics", "metrics", "inputs", "viz", "workshop", "video")
 
 __all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
 
