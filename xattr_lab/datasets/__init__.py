@@ -5,7 +5,11 @@ harder :class:`ClutterSample` scenes (binding, relations). Only numpy is importe
 """
 
 from xattr_lab.datasets.clutter import ClutterSample, clutter
+from xattr_lab.datasets.frames import FramesSample, frames
 from xattr_lab.datasets.shapes import TASKS, ShapesSample, shapes
 from xattr_lab.datasets.shortcut import ShortcutSample, shortcut
 
-__all__ = ["TASKS", "ClutterSample", "ShapesSample", "ShortcutSample", "clutter", "shapes", "shortcut"]
+__all__ = [
+    "TASKS", "ClutterSample", "FramesSample", "ShapesSample", "ShortcutSample",
+    "clutter", "frames", "shapes", "shortcut",
+]  # fmt: skip
