@@ -121,6 +121,10 @@ def test_clear_errors(model):
         explain_frames(model, s.frames[0], s.prompt)
     with pytest.raises(TypeError, match="adapter"):
         explain_frames(object(), s.frames, s.prompt)
+    with pytest.raises(ValueError, match="explain_frames"):
+        xattr_lab.explain(model.base, s.frames, s.prompt, "random", regions="grid:2")
+    assert xattr_lab.explain_frames is explain_frames and xattr_lab.video.FramesModel is type(model)
+    assert xattr_lab.datasets.frames(1, seed=3).__next__().n_frames == 4
     plain = xattr_lab.explain(model.base, s.frames[0], s.prompt, "random", regions="grid:2")
     with pytest.raises(ValueError, match="explain_frames"):
         frames_payload(plain)
