@@ -207,6 +207,11 @@ def make_regions(regions: str | np.ndarray | Regions, image: Any, seed: int = 0)
             f"regions: expected a spec string, a label map or Regions, got {type(regions).__name__}"
         )
     name = regions.partition(":")[0].strip().lower()
+    if name == "frames" or (name == "grid" and "," in regions):  # spatio-temporal: needs the frames' boxes
+        raise ValueError(
+            f"regions: {regions!r} is a spatio-temporal spec for a clip; use xattr_lab.video.explain_frames "
+            "(or xattr_lab.inputs.frames.frame_regions with the frame boxes)"
+        )
     img = np.asarray(image)
     if name in ("slico", "slic"):
         from xattr_lab.inputs.superpixels import max_regions, slic_labels
