@@ -38,6 +38,14 @@ def test_bad_specs_are_refused(spec, match):
         frame_regions(spec, CANVAS, BOXES)
 
 
+@pytest.mark.parametrize("spec", ["frames:slico:16", "grid:4,2,2"])
+def test_single_image_explain_points_to_explain_frames(spec):
+    from xattr_lab.inputs.regions import make_regions
+
+    with pytest.raises(ValueError, match="explain_frames"):
+        make_regions(spec, CANVAS)
+
+
 def test_frame_mass_and_peak():
     m = np.zeros((24, 72))
     m[3, 30] = 2.0
