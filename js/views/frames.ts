@@ -58,7 +58,8 @@ export function frameCaption(rows: TemporalRow[], i: number, value = "probabilit
   if (Number.isFinite(r.mass)) parts.push(`map mass ${pct(r.mass)}`);
   if (Number.isFinite(r.effect)) {
     const v = -r.effect;
-    parts.push(`removing it changes the ${value} by ${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(2)}`);
+    const sign = Math.abs(v) < 0.005 ? "" : v > 0 ? "+" : "−"; // no "−0.00" for a frame that changes nothing
+    parts.push(`removing it changes the ${value} by ${sign}${Math.abs(v).toFixed(2)}`);
   }
   return parts.join(" · ");
 }

@@ -35,6 +35,7 @@ describe("frames view helpers", () => {
     expect(text).toContain("70");
     expect(text).toContain("−0.90");
     expect(frameCaption(rows, 7)).toBe("");
+    expect(frameCaption(temporalRows(framesData([0.5, 0.5], [1e-5, 0.5])), 0)).toContain("by 0.00");
   });
 });
 
