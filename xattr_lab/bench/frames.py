@@ -68,6 +68,7 @@ def pointing(
 ) -> dict[str, Any]:
     """Temporal pointing game per method over correctly answered sequences."""
     from xattr_lab.inputs.frames import peak_frame
+    from xattr_lab.metrics.localisation import pointing_game
     from xattr_lab.models.frames import frame_boxes
     from xattr_lab.video.explain import explain_frames
 
@@ -78,7 +79,7 @@ def pointing(
             gens.append((s, gen))
     out: dict[str, Any] = {"explained": len(gens)}
     for method in methods:
-        mass_hits, peak_hits, effect_hits, forwards, temporal, seconds = [], [], [], [], [], []
+        mass_hits, peak_hits, object_hits, effect_hits, forwards, temporal, seconds = [], [], [], [], [], [], []
         kw = {"search": search} if search and method in ("eagle", "lima") else {}
         for s, gen in gens:
             start = time.perf_counter()
@@ -88,12 +89,17 @@ def pointing(
             f = e.info["frames"]
             mass_hits.append(int(np.nanargmax(f["mass"])) == s.decisive if np.isfinite(f["mass"]).any() else False)
             peak_hits.append(peak_frame(e.pixel_map, frame_boxes(gen)) == s.decisive)
+            x0, y0, x1, y1 = frame_boxes(gen)[s.decisive]
+            truth = np.zeros(gen.image.shape[:2], dtype=bool)
+            truth[y0:y1, x0:x1] = s.masks[s.decisive]
+            object_hits.append(bool(pointing_game(e.pixel_map, mask=truth)))
             effect_hits.append(int(np.argmax(f["effect"])) == s.decisive)
             forwards.append(e.cost["n_forward"])
             temporal.append(f["n_forward"])
         out[method] = {
             "pointing_mass": share(mass_hits),
             "pointing_peak": share(peak_hits),
+            "pointing_object": share(object_hits),
             "forwards_mean": round(float(np.mean(forwards)), 1) if forwards else None,
             "temporal_forwards_mean": round(float(np.mean(temporal)), 1) if temporal else None,
             "seconds_mean": round(float(np.mean(seconds)), 3) if seconds else None,
@@ -120,6 +126,7 @@ def render(result: dict[str, Any]) -> str:
     for m in result["methods"]:
         r = p[m]
         lines.append(f"    {m:<18} mass {fmt(r['pointing_mass'])}   peak {fmt(r['pointing_peak'])}")
+        lines.append(f"    {'':<18} object (spatial pointing game in the decisive frame) {fmt(r['pointing_object'])}")
         lines.append(
             f"    {'':<18} forwards {r['forwards_mean']} (+{r['temporal_forwards_mean']} temporal), "
             f"{r['seconds_mean']} s per explanation"
