@@ -77,8 +77,10 @@ def execute(nb: Any, cwd: Path, timeout: int = 900) -> Any:
 def _plotly_html(figure: dict[str, Any], first: bool) -> str:
     import plotly.io as pio
 
-    # plotly.js goes inline once per page; later figures reuse it
-    return pio.to_html(figure, include_plotlyjs=bool(first), full_html=False, config={"responsive": True})
+    # plotly.js goes inline once per page; later figures reuse it. A figure wider than the page (slides are
+    # 1300 px) scrolls sideways instead of losing its legend.
+    html = pio.to_html(figure, include_plotlyjs=bool(first), full_html=False)
+    return f'<div class="xattr-lab-plotly" style="overflow-x:auto;max-width:100%">{html}</div>'
 
 
 def clean(nb: Any) -> Any:
