@@ -136,3 +136,15 @@ def test_clear_errors(model):
     plain = xattr_lab.explain(model.base, s.frames[0], s.prompt, "random", regions="grid:2")
     with pytest.raises(ValueError, match="explain_frames"):
         frames_payload(plain)
+
+
+def test_a_contrast_reads_the_margin_over_time(model):
+    from xattr_lab.datasets.frames import frames_sample
+    from xattr_lab.video.explain import explain_frames
+
+    s = frames_sample(1_000_003 * 9 + 1)  # the circle (yellow) is in frame 4 only
+    e = explain_frames(model, s.frames, s.prompt, "feature_ablation", tokens=[0], regions="grid:4,2,2",
+                       contrast="blue", max_new_tokens=3)  # fmt: skip
+    f = e.info["frames"]
+    assert f["value"] == "margin" and f["value_full"] > 5 and e.contrast.tokens == ("blue",)
+    assert int(np.argmax(f["effect"])) == s.decisive == int(np.argmax(f["mass"]))
