@@ -28,6 +28,7 @@ _BENCHES: dict[str, str] = {
     "run": "xattr_lab.bench.run_bench",
     "frames": "xattr_lab.bench.frames",
     "tam": "xattr_lab.bench.tam_native",
+    "hallucination": "xattr_lab.bench.hallucination",
 }
 
 
