@@ -48,8 +48,8 @@ EXERCISES = (
         answer=Computed(("mass",), share_band, options=SHARES),
         hint="Removing regions of the second image changes nothing the model needs.",
         explanation="Over two thirds (0.98 here): the regions are numbered across both images and EAGLE ranks "
-        "the first image's regions first. Over 20 two-image prompts (`python -m xattr_lab.bench.multi_image`) the "
-        "answer's image got the majority of the mass in every one the model answered correctly.",
+        "the first image's regions first. Over 20 two-image prompts (`python -m xattr_lab.bench.multi_image`) EAGLE "
+        "gave the answer's image the majority of the mass in all 19 the model answered correctly (mean 0.81).",
     ),
     Exercise(
         id="09.3",
