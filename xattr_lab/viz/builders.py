@@ -24,7 +24,12 @@ def _view_data(result: Any) -> dict[str, Any]:
 
 
 def build_explanation(result: Any) -> dict[str, Any]:
-    """Payload of an Explanation."""
+    """Payload of an Explanation (the frames view for one made by ``explain_frames``)."""
+    info = getattr(result, "info", None)
+    if isinstance(info, dict) and isinstance(info.get("frames"), dict):
+        from xattr_lab.viz.frames_view import frames_payload
+
+        return frames_payload(result)
     data = _view_data(result)
     data.setdefault("cost", getattr(result, "cost", None))
     return explanation_payload(data)
