@@ -112,6 +112,9 @@ def test_save_load_round_trip_and_payload(model, tmp_path):
     assert "image" not in p["data"] and p["data"]["temporal"]["value"] == "probability"
     with pytest.raises(ValueError, match="decisive"):
         frames_payload(back, decisive=3)
+    from xattr_lab.viz.bundle import result_payload
+
+    assert result_payload(back)["view"] == "frames"  # displaying the Explanation itself shows the scrubber
 
 
 def test_clear_errors(model):
