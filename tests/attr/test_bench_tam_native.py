@@ -57,4 +57,5 @@ def test_tiny_run_prints_figures_and_pairs(model, size, grid, capsys):
     diff = per["ci"]["tam_msea_arc"]["f1_iou"]["mean"] - per["ci"]["tam"]["f1_iou"]["mean"]
     assert pair["diff"] == pytest.approx(diff, abs=1e-9)
     assert per["claim_tam_msea_arc_beats_tam"] in ("holds", "fails", "undecided")
+    assert 0.0 <= per["ci"]["tam"]["flat_maps"]["mean"] <= 1.0
     assert f"at {size} px" in err and "tam_msea_arc - tam" in err

@@ -10,11 +10,14 @@ For each size, held-out caption scenes (``shapes(n, seed=stream, task="caption",
 ``bench compare``'s localisation stream) get the ground-truth caption teacher-forced; each method draws one
 map per word; colour and shape words are scored against their object's mask (Obj-IoU, Otsu threshold),
 ``a`` / ``and`` as function words (Func-IoU), F1-IoU their harmonic mean (:mod:`xattr_lab.metrics.
-localisation`); ``--object-words nouns`` scores the shape words only, as TAM's evaluation scores nouns. Per size and pooled over sizes: mean with a 95% percentile-bootstrap interval over scenes,
-each method's paired difference against ``tam`` (mean, interval, win rate), and a verdict on the claim:
-``holds`` when the F1-IoU difference's interval lies above zero, ``fails`` when below, ``undecided``
-otherwise. The model's greedy caption exact match at each size is printed beside it, because maps of a model
-that cannot read the image at that size say little.
+localisation`); ``--object-words nouns`` scores the shape words only, as TAM's evaluation scores nouns.
+Per size and pooled over sizes: mean with a 95% percentile-bootstrap interval over scenes, each method's
+paired difference against ``tam`` (mean, interval, win rate), and a verdict on the claim: ``holds`` when the
+F1-IoU difference's interval lies above zero, ``fails`` when below, ``undecided`` otherwise. The model's
+greedy caption exact match at each size is printed beside it, because maps of a model that cannot read the
+image at that size say little, and so is each method's share of flat word maps (``flat_maps``: TAM's ``ReLU``
+of the logit lens leaves nothing when every image token's logit for the word is negative; such a map scores
+Obj-IoU 0 for every method).
 
 Example: ``xattr-lab bench tam --model toy-shapes-native --sizes 96,128,160 --n 30``.
 """
@@ -109,7 +112,11 @@ def localise(
         for m in methods:
             maps = word_maps(model, gen, m, obj_pos + func_pos, params.get(m, {}))
             pairs = [(mp, s.masks[k]) for mp, k in zip(maps[: len(obj_pos)], obj_idx)]
-            per[m].append(localisation_scores(pairs, maps[len(obj_pos) :]))
+            row = localisation_scores(pairs, maps[len(obj_pos) :])
+            # a flat map (TAM: every image-token logit of the word <= 0, so ReLU leaves nothing) scores
+            # Obj-IoU 0 whatever the method; its share says when the figures measure that and not localisation
+            row["flat_maps"] = float(np.mean([float(np.ptp(mp)) <= 1e-9 for mp in maps]))
+            per[m].append(row)
     return per
 
 
@@ -145,7 +152,8 @@ def render(label: str, board: dict[str, Any], extra: str = "") -> str:
     lines = [f"{label}{extra}: mean [95% bootstrap CI over scenes]"]
     for m, per in board["ci"].items():
         cells = [f"{k} {per[k]['mean']:.3f} [{per[k]['low']:.3f}, {per[k]['high']:.3f}]" for k in METRICS if k in per]
-        lines.append(f"  {m:<13}" + "; ".join(cells))
+        flat = per.get("flat_maps")
+        lines.append(f"  {m:<13}" + "; ".join(cells) + (f"; flat maps {flat['mean']:.2f}" if flat else ""))
     for m, per in board.get("vs_tam", {}).items():
         cells = [
             f"{k} {per[k]['diff']:+.3f} [{per[k]['low']:+.3f}, {per[k]['high']:+.3f}] win {per[k]['win_rate']:.2f}"

@@ -204,6 +204,8 @@ def train(
     n_watch: int = 8,
     stop_after: int | None = None,
     time_limit: float | None = None,
+    init: Path | None = None,
+    step_offset: int = 0,
 ) -> Any:
     """Train a fresh ``toy-shapes-native`` and save a checkpoint at every watch evaluation.
 
@@ -223,6 +225,8 @@ def train(
         n_watch: watch scenes per task and size.
         stop_after: stop after this many steps of the schedule (None: all of it).
         time_limit: stop at the first evaluation after this many seconds (None: no limit).
+        init: continue from the model saved in this directory (a second stage) instead of a fresh one.
+        step_offset: data offset of a continued run, so that it sees new scenes (steps ``offset..``).
 
     Returns:
         The trained model (eval mode).
@@ -230,7 +234,13 @@ def train(
     torch.manual_seed(seed)
     processor = build_processor()
     tok = processor.tokenizer
-    model = build_model(seed)
+    if init is not None:
+        from transformers import Qwen2VLForConditionalGeneration
+
+        previous = json.loads((Path(init) / "training.json").read_text())
+        model = Qwen2VLForConditionalGeneration.from_pretrained(init, local_files_only=True)
+    else:
+        model = build_model(seed)
     if attention_weight > 0:
         model.set_attn_implementation("eager")  # attention weights come only from the eager kernel
     model.train()
@@ -252,13 +262,15 @@ def train(
         "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "train_sizes": list(TRAIN_SIZES),
         "aux_weight": aux_weight, "attention_weight": attention_weight, "lens_weight": lens_weight,
         "lens_start": lens_start, "occlusion": occlusion, "threads": torch.get_num_threads(),
-        "torch": torch.__version__, "command": TRAIN_COMMAND,
+        "torch": torch.__version__, "command": TRAIN_COMMAND, "step_offset": step_offset,
         "loss": "answer tokens + per-patch probe + attention guidance + logit-lens targets",
     }  # fmt: skip
+    if init is not None:
+        meta["previous"] = previous
     start, running, history = time.time(), np.zeros(4), []
     last = steps if stop_after is None else min(steps, stop_after)
     for step in range(last):
-        samples = step_samples(step, batch_size, seed, occlusion)
+        samples = step_samples(step_offset + step, batch_size, seed, occlusion)
         batch = encode(samples, processor)
         t = targets(samples)
         captured.clear()
@@ -337,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--stop-after", type=int, default=None)
     parser.add_argument("--time-limit", type=float, default=None, help="seconds; stop at the next evaluation")
+    parser.add_argument("--init", type=Path, default=None, help="continue from this saved model")
+    parser.add_argument("--step-offset", type=int, default=0, help="data offset for a continued run")
     parser.add_argument("--evaluate", type=Path, default=None, help="only evaluate this saved model (stream 1)")
     parser.add_argument("--n-per-task", type=int, default=50, help="with --evaluate: scenes per task and size")
     # one thread: on a machine shared with other jobs, OpenMP threads spin while the other core is taken
@@ -349,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     train(
         args.steps, args.batch_size, args.lr, args.seed, None if args.no_save else args.out, args.aux_weight,
         args.attention_weight, args.lens_weight, args.lens_start, args.occlusion, args.log_every, args.eval_every,
-        stop_after=args.stop_after, time_limit=args.time_limit,
+        stop_after=args.stop_after, time_limit=args.time_limit, init=args.init, step_offset=args.step_offset,
     )  # fmt: skip
     return 0
 
