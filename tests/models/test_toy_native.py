@@ -106,7 +106,7 @@ def test_native_counts_held_out_scenes_above_chance(native):
 def test_card_and_training_record():
     meta = json.loads((WEIGHTS_DIR / "training.json").read_text())
     assert meta["command"] == TRAIN_COMMAND and meta["threads"] == 1
-    assert meta["completed_steps"] > 0 and meta["train_seconds"] <= 35 * 60 + 120
+    assert meta["completed_steps"] > 0 and meta["total_train_seconds"] <= 35 * 60  # both stages, the budget
     assert (WEIGHTS_DIR / "model.safetensors").stat().st_size <= 20 * 2**20
     card = (WEIGHTS_DIR / "README.md").read_text()
     assert TRAIN_COMMAND in card and all(t in card for t in TASKS)

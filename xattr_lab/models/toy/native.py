@@ -35,7 +35,13 @@ TEMPORAL = 2  # Qwen2-VL's patch embedding is a 3-D conv over two frames; a stil
 MIN_PIXELS, MAX_PIXELS = 32 * 32, 256 * 256
 # training sizes: every multiple of 16 from 48 to 240 px covers MSEA's 0.5 / 1.0 / 1.5 scales of 96-160 px
 TRAIN_SIZES: tuple[int, ...] = tuple(range(48, 241, 16))
-TRAIN_COMMAND = "python -m xattr_lab.models.toy.native_train --steps 1300 --batch-size 32 --threads 1 --time-limit 2040"
+# two stages: the ShapesVLM's schedule shape, then a short second stage with the logit-lens term on from the start
+# (after stage 1 every image-token logit of an object word was still negative, so TAM's ReLU left empty maps)
+TRAIN_COMMAND = (
+    "python -m xattr_lab.models.toy.native_train --steps 1300 --batch-size 32 --threads 1 --time-limit 2040 "
+    "--out /tmp/native_stage1 && python -m xattr_lab.models.toy.native_train --init /tmp/native_stage1 --steps 450 "
+    "--step-offset 1300 --lr 1e-3 --lens-start 0 --batch-size 32 --threads 1 --time-limit 500 --eval-every 150"
+)
 VISION_START, IMAGE_PAD, VISION_END, VIDEO_PAD = "<|vision_start|>", "<|image_pad|>", "<|vision_end|>", "<|video_pad|>"
 SEP = "<sep>"
 # "<s><|vision_start|><|image_pad|><|vision_end|> what colour is the circle ? <sep>": the ShapesVLM's
