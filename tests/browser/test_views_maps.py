@@ -129,8 +129,13 @@ def test_contours_beside_and_near_zero_note(browser, tmp_path, screenshots, comp
         tokens.nth(0).click()
         assert not note.is_visible()
         page.screenshot(path=str(screenshots / f"views_maps_contours_{scheme}.png"), full_page=True)
+        page.wait_for_timeout(300)  # the canvas repaints on the next animation frame after a click
         contour_png = canvas_png(canvas)
         style.select_option("blend")
+        for _ in range(50):  # poll: the repaint is asynchronous (up to 5 s on a loaded machine)
+            if canvas_png(canvas) != contour_png:
+                break
+            page.wait_for_timeout(100)
         assert canvas_png(canvas) != contour_png
         style.select_option("beside")
         beside = page.locator(".xl-overlay canvas.xl-beside")
