@@ -36,7 +36,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from xattr_lab.models.toy.train import IGNORE, _save, lr_factor, pad_rows, pixel_values, teacher_forced_exact
+from xattr_lab.models.toy.train import (
+    IGNORE,
+    _save,
+    adamw_schedule,
+    optimiser_step,
+    pad_rows,
+    pixel_values,
+    teacher_forced_exact,
+)
 
 WORLD_NAMES = ("TASKS", "VOCABULARY", "IMAGE_SIZE")
 
@@ -193,13 +201,7 @@ def train(
     model = build_model(seed, patch, image_size, vocabulary, hidden, vision_layers, text_layers, heads)
     model.train()
     params = list(model.named_parameters())
-    decay = [p for n, p in params if p.ndim >= 2 and "embed" not in n]
-    no_decay = [p for n, p in params if p.ndim < 2 or "embed" in n]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.98)
-    )
-    warmup = max(1, steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, steps, warmup))
+    opt, sched = adamw_schedule(params, lr, steps)
     streams = TaskStreams(generator, tuple(names), steps * batch_size + 1)
     draw = np.random.default_rng(seed)
     watch = held_out(generator, tuple(names), n_eval, seed=7)
@@ -217,10 +219,7 @@ def train(
         labels = batch.pop("labels")
         loss = answer_loss(model(**batch).logits, labels)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
+        optimiser_step(model, opt, sched)
         running += float(loss.detach())
         if (step + 1) % log_every == 0 or step + 1 == last:
             n = step % log_every + 1

@@ -32,7 +32,7 @@ import torch
 from xattr_lab.datasets.scenes import COLOURS, SHAPES
 from xattr_lab.models.toy.answers import TaskStreams, answer_loss, encode_chat, held_out, load_world, per_task_exact
 from xattr_lab.models.toy.clutter_guided import TRAIN_COMMAND, WEIGHTS_DIR
-from xattr_lab.models.toy.train import _save, attention_loss, lens_loss, lr_factor
+from xattr_lab.models.toy.train import _save, adamw_schedule, attention_loss, lens_loss, optimiser_step
 
 GRID = 3  # the clutter world's 3 x 3 scene cells (objects sit one per cell)
 SIZE_WORDS = ("small", "large")
@@ -189,13 +189,7 @@ def train(
     captured: list[torch.Tensor] = []
     hook = model.model.multi_modal_projector.register_forward_hook(lambda _m, _i, o: captured.append(o))
     params = list(model.named_parameters()) + [(f"probe.{n}", p) for n, p in probe.named_parameters()]
-    decay = [p for n, p in params if p.ndim >= 2 and "embed" not in n]
-    no_decay = [p for n, p in params if p.ndim < 2 or "embed" in n]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.98)
-    )
-    warmup = max(1, steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, steps, warmup))
+    opt, sched = adamw_schedule(params, lr, steps)
     streams = TaskStreams(generator, tuple(names), steps * batch_size + 1)
     draw = np.random.default_rng(seed)
     watch = held_out(generator, tuple(names), n_eval, seed=7)
@@ -227,10 +221,7 @@ def train(
             parts[3] = lens_loss(outputs.logits, batch, targets["words"], word_ids, image_id)
         loss = parts[0] + aux_weight * parts[1] + attention_weight * parts[2] + lens_on * parts[3]
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
+        optimiser_step(model, opt, sched)
         running += [float(x.detach()) for x in parts]
         if (step + 1) % log_every == 0 or step + 1 == last:
             n = step % log_every + 1

@@ -206,6 +206,31 @@ def lr_factor(step: int, steps: int, warmup: int) -> float:
     return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
 
 
+def adamw_schedule(
+    params: list[tuple[str, torch.nn.Parameter]], lr: float, steps: int
+) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
+    """The toy trainers' optimiser over named parameters, and its learning-rate schedule.
+
+    AdamW with weight decay 0.05 on matrices, none on embeddings, biases and norms; :func:`lr_factor`
+    with a warm-up over 5% of ``steps``.
+    """
+    decay = [p for n, p in params if p.ndim >= 2 and "embed" not in n]
+    no_decay = [p for n, p in params if p.ndim < 2 or "embed" in n]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.98)
+    )
+    warmup = max(1, steps // 20)
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda step: lr_factor(step, steps, warmup))
+
+
+def optimiser_step(model: Any, opt: torch.optim.Optimizer, sched: Any) -> None:
+    """Clip the model's gradients to norm 1, step the optimiser and the schedule, clear the gradients."""
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad(set_to_none=True)
+
+
 def pad_rows(rows: list[list[int]], labels: list[list[int]], pad_id: int) -> tuple[torch.Tensor, ...]:
     """Right-pad token rows and their labels into ``(input_ids, attention_mask, labels)`` tensors."""
     width = max(len(r) for r in rows)
@@ -356,16 +381,7 @@ def train(
     captured: list[torch.Tensor] = []
     hook = model.model.multi_modal_projector.register_forward_hook(lambda _m, _i, out: captured.append(out))
     params = list(model.named_parameters()) + [(f"probe.{n}", p) for n, p in probe.named_parameters()]
-    decay = [p for n, p in params if p.ndim >= 2 and "embed" not in n]
-    no_decay = [p for n, p in params if p.ndim < 2 or "embed" in n]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=lr,
-        betas=(0.9, 0.98),
-    )
-    warmup = max(1, steps // 20)
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: lr_factor(step, steps, warmup))
+    opt, sched = adamw_schedule(params, lr, steps)
     # a fixed held-out batch (stream 7, never trained on) to watch progress
     held_out = [sample(7 * 1_000_003 + i, t) for i, t in enumerate(list(TASK_WEIGHTS) * 32)]
     held_batch = encode(held_out, tokenizer, n_image)
@@ -387,10 +403,7 @@ def train(
             parts[3] = lens_loss(outputs.logits, batch, patch_words(samples, IMAGE_SIZE // patch), word_ids, image_id)
         loss = parts[0] + aux_weight * parts[1] + attention_weight * parts[2] + lens_on * parts[3]
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
+        optimiser_step(model, opt, sched)
         running += [float(x.detach()) for x in parts]
         if (step + 1) % log_every == 0 or step + 1 == steps:
             n = (step % log_every) + 1
