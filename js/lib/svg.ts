@@ -73,14 +73,39 @@ export interface Frame {
   bottom: number;
 }
 
-/** Draw x and y axes with ticks and labels into `g`. */
-export function axes(g: SVGGElement, f: Frame, x: Scale, y: Scale, xLabel = "", yLabel = ""): void {
+/** The plot box's edges in SVG units: x0 left, x1 right, y0 bottom, y1 top. */
+export interface PlotBox {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
+/** Clear `g` and draw the axis corner (left and bottom lines) of frame `f`; returns the plot box. */
+export function axisFrame(g: SVGGElement, f: Frame): PlotBox {
   g.replaceChildren();
   const x0 = f.left;
   const x1 = f.width - f.right;
   const y0 = f.height - f.bottom;
   const y1 = f.top;
   g.append(s("path", { d: `M${x0},${y1}V${y0}H${x1}`, class: "xl-axis", fill: "none" }));
+  return { x0, x1, y0, y1 };
+}
+
+/** The axis titles: `xLabel` under the x axis, `yLabel` rotated beside the y axis (empty: none). */
+export function axisLabels(g: SVGGElement, f: Frame, b: PlotBox, xLabel: string, yLabel: string): void {
+  if (xLabel) g.append(s("text", { x: (b.x0 + b.x1) / 2, y: f.height - 3, "text-anchor": "middle", class: "xl-label" }, xLabel));
+  if (yLabel) {
+    g.append(s("text", {
+      x: -(b.y0 + b.y1) / 2, y: 11, transform: "rotate(-90)", "text-anchor": "middle", class: "xl-label",
+    }, yLabel));
+  }
+}
+
+/** Draw x and y axes with ticks and labels into `g`. */
+export function axes(g: SVGGElement, f: Frame, x: Scale, y: Scale, xLabel = "", yLabel = ""): void {
+  const box = axisFrame(g, f);
+  const { x0, x1, y0, y1 } = box;
   for (const t of x.ticks(Math.max(2, Math.floor((x1 - x0) / 70)))) {
     const px = x(t);
     if (px < x0 - 0.5 || px > x1 + 0.5) continue;
@@ -95,12 +120,7 @@ export function axes(g: SVGGElement, f: Frame, x: Scale, y: Scale, xLabel = "", 
     g.append(s("path", { d: `M${x0},${py}H${x1}`, class: "xl-grid" }));
     g.append(s("text", { x: x0 - 6, y: py + 4, "text-anchor": "end", class: "xl-tick" }, fmt(t, 3)));
   }
-  if (xLabel) g.append(s("text", { x: (x0 + x1) / 2, y: f.height - 3, "text-anchor": "middle", class: "xl-label" }, xLabel));
-  if (yLabel) {
-    g.append(s("text", {
-      x: -(y0 + y1) / 2, y: 11, transform: "rotate(-90)", "text-anchor": "middle", class: "xl-label",
-    }, yLabel));
-  }
+  axisLabels(g, f, box, xLabel, yLabel);
 }
 
 /** An SVG path through (xs[i], ys[i]); non-finite points break the line. */

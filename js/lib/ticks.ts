@@ -2,7 +2,7 @@
 // or 5 times a power of ten on linear axes; 1-2-5 decades on log axes), and labels just precise enough to
 // tell neighbouring ticks apart.
 
-import { s, type Frame, type Scale, scale } from "./svg";
+import { axisFrame, axisLabels, s, type Frame, type Scale, scale } from "./svg";
 
 const STEPS = [1, 2, 2.5, 5, 10];
 
@@ -108,12 +108,8 @@ export function niceScale(d0: number, d1: number, r0: number, r1: number, log = 
 
 /** Draw x and y axes with nice ticks, grid lines and labels into `g` (replaces its children). */
 export function niceAxes(g: SVGGElement, f: Frame, x: Scale, y: Scale, xLabel = "", yLabel = ""): void {
-  g.replaceChildren();
-  const x0 = f.left;
-  const x1 = f.width - f.right;
-  const y0 = f.height - f.bottom;
-  const y1 = f.top;
-  g.append(s("path", { d: `M${x0},${y1}V${y0}H${x1}`, class: "xl-axis", fill: "none" }));
+  const box = axisFrame(g, f);
+  const { x0, x1, y0, y1 } = box;
   const xt = x.ticks(Math.max(3, Math.floor((x1 - x0) / 70))).filter((t) => x(t) >= x0 - 0.5 && x(t) <= x1 + 0.5);
   formatTicks(xt, x.log).forEach((label, i) => {
     const px = x(xt[i]);
@@ -128,8 +124,5 @@ export function niceAxes(g: SVGGElement, f: Frame, x: Scale, y: Scale, xLabel = 
     g.append(s("path", { d: `M${x0},${py}H${x1}`, class: "xl-grid" }));
     g.append(s("text", { x: x0 - 6, y: py + 3.5, "text-anchor": "end", class: "xl-tick xl-ytick" }, label));
   });
-  if (xLabel) g.append(s("text", { x: (x0 + x1) / 2, y: f.height - 3, "text-anchor": "middle", class: "xl-label" }, xLabel));
-  if (yLabel) {
-    g.append(s("text", { x: -(y0 + y1) / 2, y: 11, transform: "rotate(-90)", "text-anchor": "middle", class: "xl-label" }, yLabel));
-  }
+  axisLabels(g, f, box, xLabel, yLabel);
 }
