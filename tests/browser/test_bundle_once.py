@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from views_support import block_network
+from views_support import open_offline
 
 from xattr_lab.viz.html import standalone_js
 
@@ -49,12 +49,7 @@ def _html(nb, cell: int) -> str:
 
 def _page(browser, html: str, path: Path):
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{html}</body></html>")
-    context = browser.new_context(viewport={"width": 1000, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    block_network(page)
-    page.goto(path.as_uri())
+    context, page, _, _, errors = open_offline(browser, path, {"width": 1000, "height": 800})
     return context, page, errors
 
 
@@ -66,12 +61,7 @@ def test_nbconvert_page_renders_every_view_with_one_bundle(browser, notebook, sc
 
     body, _ = HTMLExporter().from_notebook_node(nb)  # what `jupyter nbconvert --to html` writes
     (root / "views.html").write_text(body, "utf-8")
-    context = browser.new_context(viewport={"width": 1000, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    block_network(page)
-    page.goto((root / "views.html").as_uri())
+    context, page, _, _, errors = open_offline(browser, root / "views.html", {"width": 1000, "height": 800})
     page.wait_for_function("() => document.querySelectorAll('.xl-root[data-xl-ready]').length === 5", timeout=10_000)
     assert page.locator(".xattr-lab-fallback:visible").count() == 0 and errors == []
     context.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from views_support import block_network
+from views_support import open_export
 
 import xattr_lab
 from xattr_lab.datasets.shapes import sample
@@ -15,13 +15,7 @@ def test_contrastive_explanation_renders_offline_with_both_words(browser, tmp_pa
         model, s.image, s.prompt, "eagle", regions="slico:24", search="efficient", contrast="green", progress=False
     )
     path = e.export_html(tmp_path / "contrast.html")
-    context = browser.new_context(viewport={"width": 1100, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    block_network(page)
-    page.goto(path.as_uri())
-    page.wait_for_selector(".xl-root[data-xl-ready]", timeout=10_000)
+    context, page, _, _, errors = open_export(browser, path, {"width": 1100, "height": 800})
     title = page.locator(".xl-contrast").inner_text()
     assert 'why "purple" rather than "green"' in title
     # the margin is unbounded; the chart plots sigma(margin) in [0, 1], so both curves stay inside it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from views_support import block_network
+from views_support import open_export
 
 import xattr_lab
 from xattr_lab.datasets.shapes import sample
@@ -18,13 +18,7 @@ def test_multi_image_explanation_shows_every_image(browser, tmp_path, screenshot
         generation=gen, progress=False,
     )  # fmt: skip
     path = e.export_html(tmp_path / "multi.html")
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    block_network(page)
-    page.goto(path.as_uri())
-    page.wait_for_selector(".xl-root[data-xl-ready]", timeout=10_000)
+    context, page, _, _, errors = open_export(browser, path, {"width": 1200, "height": 800})
     assert page.get_by_text("blue", exact=True).count() >= 1  # the answer in the token strip
     canvas = page.locator("canvas").first.bounding_box()
     assert canvas["width"] > 1.8 * canvas["height"]  # the canvas holds both 96-px images side by side

@@ -22,6 +22,7 @@ __all__ = [
     "comparison_data",
     "explanation_data",
     "open_export",
+    "open_offline",
     "spectrum_data",
     "training_data",
     "watch_xss",
@@ -51,8 +52,8 @@ def watch_xss(page) -> list[str]:
     return dialogs
 
 
-def open_export(browser, path: Path, viewport: dict[str, int], scheme: str = "light"):
-    """Open an exported HTML file offline in a fresh context and wait until its view is ready.
+def open_offline(browser, path: Path, viewport: dict[str, int], scheme: str = "light"):
+    """Open an HTML file offline in a fresh context, without waiting for any view.
 
     Returns:
         ``(context, page, dialogs, blocked, errors)``: the dialogs opened, the requests blocked and the page's
@@ -65,8 +66,14 @@ def open_export(browser, path: Path, viewport: dict[str, int], scheme: str = "li
     page.on("pageerror", lambda e: errors.append(str(e)))
     blocked = block_network(page)
     page.goto(path.as_uri())
-    page.wait_for_selector(".xl-root[data-xl-ready]", timeout=10_000)
     return context, page, dialogs, blocked, errors
+
+
+def open_export(browser, path: Path, viewport: dict[str, int], scheme: str = "light"):
+    """:func:`open_offline`, then wait until the (first) view is ready; returns the same tuple."""
+    opened = open_offline(browser, path, viewport, scheme)
+    opened[1].wait_for_selector(".xl-root[data-xl-ready]", timeout=10_000)
+    return opened
 
 
 def assert_no_xss(page, dialogs: list[str]) -> None:
