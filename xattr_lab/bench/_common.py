@@ -3,6 +3,7 @@ default model) and the leaderboard with bootstrap intervals, paired differences 
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import os
 import sys
@@ -12,6 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+
+def method_parser(prog: str, doc: str | None, regions: str) -> argparse.ArgumentParser:
+    """The command line of a one-method bench: ``--method`` (eagle), ``--regions`` and ``--search``.
+
+    Args:
+        prog: the ``python -m ...`` name shown in the usage line.
+        doc: the bench module's docstring; its first line is the description.
+        regions: the default regions spec.
+    """
+    p = argparse.ArgumentParser(prog=prog, description=(doc or "").split("\n")[0])
+    p.add_argument("--method", default="eagle")
+    p.add_argument("--regions", default=regions)
+    p.add_argument("--search", default=None, help="search engine (search methods only)")
+    return p
 
 
 def load(name: str) -> Any:

@@ -11,11 +11,12 @@ about one of them ("what colour is the star ?" → A). For each scene it explain
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Sequence
 
 import numpy as np
+
+from xattr_lab.bench._common import method_parser
 
 
 def run(method: str, regions: str, search: str | None, scenes: int, plain: bool = False) -> dict[str, float]:
@@ -59,10 +60,7 @@ def run(method: str, regions: str, search: str | None, scenes: int, plain: bool 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print one line of results."""
-    p = argparse.ArgumentParser(prog="python -m xattr_lab.bench.contrastive", description=__doc__.split("\n")[0])
-    p.add_argument("--method", default="eagle")
-    p.add_argument("--regions", default="slico:24")
-    p.add_argument("--search", default=None, help="search engine (search methods only)")
+    p = method_parser("python -m xattr_lab.bench.contrastive", __doc__, "slico:24")
     p.add_argument("--scenes", type=int, default=8)
     p.add_argument("--plain", action="store_true", help="no contrast: explain each colour alone")
     args = p.parse_args(argv)

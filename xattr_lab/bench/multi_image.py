@@ -11,11 +11,12 @@ image, how often it is the majority, the pointing game on the asked object, forw
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Sequence
 
 import numpy as np
+
+from xattr_lab.bench._common import method_parser
 
 
 def _partner(shape: str, colour: str) -> int:
@@ -73,10 +74,7 @@ def run(method: str, regions: str, search: str | None, pairs: int) -> dict[str, 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print one line of results."""
-    p = argparse.ArgumentParser(prog="python -m xattr_lab.bench.multi_image", description=__doc__.split("\n")[0])
-    p.add_argument("--method", default="eagle")
-    p.add_argument("--regions", default="slico:16")
-    p.add_argument("--search", default=None, help="search engine (search methods only)")
+    p = method_parser("python -m xattr_lab.bench.multi_image", __doc__, "slico:16")
     p.add_argument("--pairs", type=int, default=10)
     args = p.parse_args(argv)
     r = run(args.method, args.regions, args.search, args.pairs)
