@@ -136,6 +136,41 @@ def per_task_exact(model: Any, samples: list[Any], processor: Any, n_image: int,
     return {t: round(float(np.mean([c for s, c in zip(samples, ok) if s.task == t])), 3) for t in tasks}
 
 
+def evaluate_and_save(
+    model: Any,
+    processor: Any,
+    watch: list[Any],
+    n_image: int,
+    history: list[dict[str, Any]],
+    done: int,
+    steps: int,
+    start: float,
+    out: Path | None,
+    meta: dict[str, Any],
+    eager: bool = False,
+) -> None:
+    """Score the watch set after ``done`` steps, print and record it in ``history``, save a checkpoint.
+
+    Args:
+        eager: the model trains with the eager attention kernel; it is saved with ``sdpa`` (the default
+            for inference) and switched back.
+    """
+    model.eval()
+    exact = per_task_exact(model, watch, processor, n_image)
+    model.train()
+    history.append({"step": done, "seconds": round(time.time() - start, 1), "held_out_exact": exact})
+    print(json.dumps(history[-1]), flush=True)
+    if out is None:
+        return
+    if eager:
+        model.set_attn_implementation("sdpa")
+    _save(model, processor, Path(out), {**meta, "completed_steps": done, "finished": done == steps,
+                                        "train_seconds": round(time.time() - start, 1),
+                                        "history": history})  # fmt: skip
+    if eager:
+        model.set_attn_implementation("eager")
+
+
 def train(
     world: str = "clutter",
     steps: int = 12000,
@@ -226,17 +261,8 @@ def train(
             print(json.dumps({"step": step + 1, "loss": round(running / n, 4), "lr": round(sched.get_last_lr()[0], 6),
                               "seconds": round(time.time() - start, 1)}), flush=True)  # fmt: skip
             running = 0.0
-        if (step + 1) % eval_every == 0 or step + 1 == last:
-            model.eval()
-            exact = per_task_exact(model, watch, processor, n_image)
-            model.train()
-            history.append({"step": step + 1, "seconds": round(time.time() - start, 1), "held_out_exact": exact})
-            print(json.dumps(history[-1]), flush=True)
-            if out is not None:  # a checkpoint per evaluation; the last one is the final model
-                done = step + 1 == steps
-                _save(model, processor, Path(out), {**meta, "completed_steps": step + 1, "finished": done,
-                                                    "train_seconds": round(time.time() - start, 1),
-                                                    "history": history})  # fmt: skip
+        if (step + 1) % eval_every == 0 or step + 1 == last:  # a checkpoint per evaluation; the last is final
+            evaluate_and_save(model, processor, watch, n_image, history, step + 1, steps, start, out, meta)
     model.eval()
     return model
 

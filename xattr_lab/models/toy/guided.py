@@ -30,9 +30,16 @@ import numpy as np
 import torch
 
 from xattr_lab.datasets.scenes import COLOURS, SHAPES
-from xattr_lab.models.toy.answers import TaskStreams, answer_loss, encode_chat, held_out, load_world, per_task_exact
+from xattr_lab.models.toy.answers import (
+    TaskStreams,
+    answer_loss,
+    encode_chat,
+    evaluate_and_save,
+    held_out,
+    load_world,
+)
 from xattr_lab.models.toy.clutter_guided import TRAIN_COMMAND, WEIGHTS_DIR
-from xattr_lab.models.toy.train import _save, adamw_schedule, attention_loss, lens_loss, optimiser_step
+from xattr_lab.models.toy.train import adamw_schedule, attention_loss, lens_loss, optimiser_step
 
 GRID = 3  # the clutter world's 3 x 3 scene cells (objects sit one per cell)
 SIZE_WORDS = ("small", "large")
@@ -229,19 +236,8 @@ def train(
                               "lr": round(sched.get_last_lr()[0], 6),
                               "seconds": round(time.time() - start, 1)}), flush=True)  # fmt: skip
             running[:] = 0.0
-        if (step + 1) % eval_every == 0 or step + 1 == last:
-            model.eval()
-            exact = per_task_exact(model, watch, processor, n_image)
-            model.train()
-            history.append({"step": step + 1, "seconds": round(time.time() - start, 1), "held_out_exact": exact})
-            print(json.dumps(history[-1]), flush=True)
-            if out is not None:  # a checkpoint per evaluation; the last one is the final model
-                model.set_attn_implementation("sdpa")
-                _save(model, processor, Path(out), {**meta, "completed_steps": step + 1,
-                                                    "finished": step + 1 == steps,
-                                                    "train_seconds": round(time.time() - start, 1),
-                                                    "history": history})  # fmt: skip
-                model.set_attn_implementation("eager")
+        if (step + 1) % eval_every == 0 or step + 1 == last:  # a checkpoint per evaluation; the last is final
+            evaluate_and_save(model, processor, watch, n_image, history, step + 1, steps, start, out, meta, eager=True)
     hook.remove()
     model.set_attn_implementation("sdpa")
     model.eval()
