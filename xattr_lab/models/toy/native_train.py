@@ -49,10 +49,11 @@ from xattr_lab.models.toy.train import (
     IGNORE,
     TASK_WEIGHTS,
     _save,
+    adamw_schedule,
     attention_loss,
     lens_loss,
-    lr_factor,
     occlude_background,
+    optimiser_step,
     pad_rows,
     teacher_forced_exact,
 )
@@ -250,13 +251,7 @@ def train(
     captured: list[torch.Tensor] = []
     hook = model.model.visual.merger.register_forward_hook(lambda _m, _i, o: captured.append(o))
     params = list(model.named_parameters()) + [(f"probe.{n}", p) for n, p in probe.named_parameters()]
-    decay = [p for n, p in params if p.ndim >= 2 and "embed" not in n]
-    no_decay = [p for n, p in params if p.ndim < 2 or "embed" in n]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.98)
-    )
-    warmup = max(1, steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, steps, warmup))
+    opt, sched = adamw_schedule(params, lr, steps)
     watch = {size: held_out(size, n_watch, 7) for size in WATCH_SIZES}
     meta: dict[str, Any] = {
         "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "train_sizes": list(TRAIN_SIZES),
@@ -286,10 +281,7 @@ def train(
             parts[3] = lens_loss(outputs.logits, batch, t["words"], word_ids, image_id)
         loss = parts[0] + aux_weight * parts[1] + attention_weight * parts[2] + lens_on * parts[3]
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
+        optimiser_step(model, opt, sched)
         running += [float(x.detach()) for x in parts]
         if (step + 1) % log_every == 0 or step + 1 == last:
             n = step % log_every + 1
