@@ -58,7 +58,6 @@ PARAMS = {
     "integrated_gradients": {"n_steps": 16},
     "occlusion": {"window": 24, "stride": 12},
 }
-FUNCTION_WORDS = ("a", "and")
 TIE = 1e-3  # a paired interval inside +-TIE AUC is a tie, not a win decided by float noise
 
 
@@ -138,44 +137,15 @@ def _claims(summary: dict[str, dict[str, float]], pairs: dict[str, dict[str, dic
     return {"eagle_vs_captum": means, "eagle_vs_captum_ci": ci}
 
 
-def _word_maps(model: Any, gen: Any, method: str, positions: list[int]) -> list[np.ndarray]:
-    """One map per word, straight from the method (no curves: localisation needs only the map)."""
-    from xattr_lab.attr.context import MethodContext
-    from xattr_lab.attr.finalize import resolve_ranking
-    from xattr_lab.attr.registry import get_method
-    from xattr_lab.inputs.regions import make_regions
-    from xattr_lab.scoring.subsets import SubsetScorer
-
-    fn = get_method(method).fn
-    regions = make_regions("grid:1", gen.image)
-    out = []
-    for p in positions:
-        ctx = MethodContext(model, gen, regions, (p,), SubsetScorer(model, gen, regions, (p,)))
-        out.append(resolve_ranking(ctx, fn(ctx))[2])
-    return out
-
-
 def _localisation(model: Any, samples: list[Any], methods: list[str]) -> dict[str, list[dict[str, float]]]:
-    """Per map method, TAM's localisation scores per caption scene."""
-    from xattr_lab.metrics.localisation import localisation_scores
+    """Per map method, TAM's localisation scores per caption scene, scored as ``bench tam`` scores them.
 
-    per: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
-    for s in samples:
-        gen = model.with_target(model.generate(s.image, s.prompt, max_new_tokens=1), s.answer)
-        words = [t.strip().lower() for t in gen.generated_tokens]
-        obj_pos, obj_masks, func_pos, k = [], [], [], -1
-        for p, w in enumerate(words):
-            if w == "a":
-                k += 1  # each object's phrase starts with "a"
-            if w in FUNCTION_WORDS:
-                func_pos.append(p)
-            elif 0 <= k < len(s.objects) and w in s.objects[k].split():
-                obj_pos.append(p)
-                obj_masks.append(s.masks[k])
-        for m in methods:
-            maps = _word_maps(model, gen, m, obj_pos + func_pos)
-            per[m].append(localisation_scores(list(zip(maps[: len(obj_pos)], obj_masks)), maps[len(obj_pos) :]))
-    return per
+    Colour and shape words are the object words; the share of flat maps is reported by ``bench tam`` only.
+    """
+    from xattr_lab.bench.tam_native import localise
+
+    per = localise(model, samples, methods, {}, "both")
+    return {m: [{k: v for k, v in row.items() if k != "flat_maps"} for row in rows] for m, rows in per.items()}
 
 
 def main(argv: list[str]) -> int:
