@@ -89,6 +89,17 @@ class SpectrumReport:
             raise ValueError(f"drop: expected shape {self.eig_sym.shape[:2]}, got {drop.shape}")
         return replace(self, deposit_drop=drop, info={**self.info, "deposit": dict(summary)})
 
+    def pick_head(self, layer: int | None = None, head: int | None = None) -> tuple[int, int]:
+        """``(layer, head)`` checked against the report, or the head with the largest spread when both are None."""
+        if (layer is None) != (head is None):
+            raise ValueError("layer, head: give both or neither")
+        if layer is None:
+            spread = np.nan_to_num(np.asarray(self.stats["spread"], dtype=np.float64), nan=-np.inf)
+            layer, head = (int(i) for i in np.unravel_index(np.argmax(spread), spread.shape))
+        if not (0 <= layer < self.n_layers and 0 <= head < self.n_heads):
+            raise ValueError(f"layer, head: ({layer}, {head}) outside {self.n_layers} layers × {self.n_heads} heads")
+        return int(layer), int(head)
+
     def to_view_data(self, layer: int | None = None, head: int | None = None) -> dict[str, Any]:
         """Plain arrays and lists for the eigenvalue-scatter and matrix-heatmap views.
 
@@ -99,13 +110,7 @@ class SpectrumReport:
         Returns:
             A dict of numpy arrays, lists and scalars; nothing here needs torch or the viz package.
         """
-        if (layer is None) != (head is None):
-            raise ValueError("layer, head: give both or neither")
-        if layer is None:
-            spread = np.nan_to_num(self.stats["spread"], nan=-np.inf)
-            layer, head = (int(i) for i in np.unravel_index(np.argmax(spread), spread.shape))
-        if not (0 <= layer < self.n_layers and 0 <= head < self.n_heads):
-            raise ValueError(f"layer, head: ({layer}, {head}) outside {self.n_layers} layers × {self.n_heads} heads")
+        layer, head = self.pick_head(layer, head)
         T = self.seq_len
         return {
             "kind": "SpectrumReport",

@@ -11,17 +11,6 @@ from xattr_lab.viz.figures._common import go, subplots
 _BLUE, _ORANGE, _GREY = "#4e79a7", "#f28e2b", "#888888"
 
 
-def _pick(report: Any, layer: int | None, head: int | None) -> tuple[int, int]:
-    if (layer is None) != (head is None):
-        raise ValueError("layer, head: give both or neither")
-    if layer is None:
-        spread = np.nan_to_num(np.asarray(report.stats["spread"], dtype=np.float64), nan=-np.inf)
-        layer, head = (int(i) for i in np.unravel_index(np.argmax(spread), spread.shape))
-    if not (0 <= layer < report.n_layers and 0 <= head < report.n_heads):
-        raise ValueError(f"layer, head: ({layer}, {head}) outside {report.n_layers} layers × {report.n_heads} heads")
-    return int(layer), int(head)
-
-
 def _stat(report: Any, name: str, layer: int, head: int) -> float:
     v = report.stats.get(name)
     return float(np.asarray(v)[layer, head]) if v is not None else float("nan")
@@ -44,7 +33,7 @@ def spectrum_figure(report: Any, layer: int | None = None, head: int | None = No
     Returns:
         A ``plotly.graph_objects.Figure``.
     """
-    layer, head = _pick(report, layer, head)
+    layer, head = report.pick_head(layer, head)
     g = go()
     tf = _stat(report, "toeplitz_fraction", layer, head)
     titles = [
