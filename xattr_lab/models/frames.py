@@ -15,6 +15,7 @@ same evidence to the model without it, at the cost of no temporal patch merging.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -68,19 +69,8 @@ class FramesModel(MultiImageModel):
     def generate(self, frames: Any, prompt: str, max_new_tokens: int = 16) -> Generation:  # type: ignore[override]
         """Generate greedily from a clip (uint8 [T, H, W, 3] or a list of frames) and a prompt."""
         items = as_frames(frames)
-        gen = super().generate(items, prompt, max_new_tokens)
-        geometry = dict(gen.geometry, n_frames=len(items))
-        return _replace(gen, geometry=geometry, model_id=self.name)
-
-    def with_target(self, gen: Generation, target: str | list[int]) -> Generation:
-        """``gen`` with its generated tokens replaced by ``target`` (text or token ids)."""
-        return _replace(super().with_target(gen, target), model_id=self.name)
-
-
-def _replace(gen: Generation, **changes: Any) -> Generation:
-    import dataclasses
-
-    return dataclasses.replace(gen, **changes)
+        gen = super().generate(items, prompt, max_new_tokens)  # model_id is already this model's name
+        return dataclasses.replace(gen, geometry=dict(gen.geometry, n_frames=len(items)))
 
 
 def frames_of(gen: Generation) -> np.ndarray:
