@@ -93,9 +93,10 @@ def payload_bundle(payload: dict[str, Any], summary: str, js: str | None = None)
         js: how ``text/html`` carries the view code (see :func:`xattr_lab.viz.html.html_fragment`);
             None: :func:`display_js` decides (the display path).
     """
+    ready = to_json_ready(payload)  # base64 the arrays once, for both entries
     return {
-        MIME_TYPE: to_json_ready(payload),
-        "text/html": html_fragment(payload, summary, js=display_js() if js is None else js),
+        MIME_TYPE: ready,
+        "text/html": html_fragment(ready, summary, js=display_js() if js is None else js),
         "text/plain": summary,
     }
 
