@@ -117,6 +117,29 @@ SUITES: dict[str, Suite] = {
 }
 
 
+def ground_truth_pointing(pixel_map: Any, sample: Any, cue: bool, mask_hit: float | None = None) -> dict[str, float]:
+    """One scene's pointing games: the named object's mask and box, and in a cue world the cue's mask.
+
+    NaN where the scene has no such ground truth (counts, absent objects, no cue). ``mask_hit`` is the mask
+    game's result when it was already played (``xattr_lab.compare``'s ``pointing_game``).
+    """
+    from xattr_lab.metrics.localisation import pointing_game
+
+    nan = float("nan")
+    if sample.target is None:
+        row = {"pointing_mask": nan, "pointing_box": nan}
+    else:
+        if mask_hit is None:
+            mask_hit = pointing_game(pixel_map, mask=sample.masks[sample.target])
+        row = {
+            "pointing_mask": float(mask_hit),
+            "pointing_box": float(pointing_game(pixel_map, box=sample.boxes[sample.target])),
+        }
+    if cue:
+        row["pointing_cue"] = float(pointing_game(pixel_map, mask=sample.cue_mask)) if sample.cue_mask.any() else nan
+    return row
+
+
 def pointing_ceiling(regions: str, sample: Any, cue: bool) -> dict[str, float]:
     """Whether a region-level map *could* win each pointing game on this scene (1.0) or not (0.0).
 

@@ -38,6 +38,7 @@ from xattr_lab.bench._common import (
     check_out,
     check_tasks,
     emit,
+    ground_truth_pointing,
     held_out_questions,
     leaderboard,
     load,
@@ -66,7 +67,6 @@ def _faithfulness(
 ) -> tuple[dict[str, list[dict[str, float]]], list[bool]]:
     """Per method, one row of metrics per scene (NaN where the method failed), and per scene correctness."""
     import xattr_lab
-    from xattr_lab.metrics.localisation import pointing_game
 
     nan = float("nan")
     runs: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
@@ -90,19 +90,16 @@ def _faithfulness(
                 # a method that raised has no scores (compare() warned): NaN keeps the scenes aligned
                 runs[m].append({"insertion_auc": nan, "deletion_auc": nan, "forwards": float(row["forwards"])})
                 continue
-            pixel_map = cmp[m].pixel_map
-            r = {
-                "insertion_auc": float(row["insertion_auc"]),
-                "deletion_auc": float(row["deletion_auc"]),
-                "pointing_mask": float(row["pointing_game"]) if mask is not None else nan,
-                "pointing_box": float(pointing_game(pixel_map, box=s.boxes[s.target])) if mask is not None else nan,
-                "forwards": float(row["forwards"]),
-                "seconds": float(row["seconds"]),
-                "peak_memory_mb": float(row["peak_memory_mb"]),
-            }
-            if cue:
-                r["pointing_cue"] = float(pointing_game(pixel_map, mask=s.cue_mask)) if s.cue_mask.any() else nan
-            runs[m].append(r)
+            runs[m].append(
+                {
+                    "insertion_auc": float(row["insertion_auc"]),
+                    "deletion_auc": float(row["deletion_auc"]),
+                    "forwards": float(row["forwards"]),
+                    "seconds": float(row["seconds"]),
+                    "peak_memory_mb": float(row["peak_memory_mb"]),
+                    **ground_truth_pointing(cmp[m].pixel_map, s, cue, mask_hit=row["pointing_game"]),
+                }
+            )
     return runs, correct
 
 

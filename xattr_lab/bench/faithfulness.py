@@ -32,6 +32,7 @@ from xattr_lab.bench._common import (
     check_out,
     check_tasks,
     emit,
+    ground_truth_pointing,
     held_out_questions,
     leaderboard,
     load,
@@ -77,7 +78,6 @@ def main(argv: list[str]) -> int:
     check_out(args.out)
     import xattr_lab
     from xattr_lab.attr.registry import get_method
-    from xattr_lab.metrics.localisation import pointing_game
 
     model_name = args.model or world.model
     methods = method_names(args.methods)
@@ -120,14 +120,8 @@ def main(argv: list[str]) -> int:
                 "ahs": e.metrics["ahs"],
                 "forwards": float(e.cost["n_forward"]),
                 "seconds": time.perf_counter() - start,
+                **ground_truth_pointing(e.pixel_map, s, world.cue),  # NaN without ground truth: left out of means
             }
-            nan = float("nan")  # no ground truth on this scene (counts, absent objects): left out of means
-            has_target = s.target is not None
-            row["pointing_mask"] = float(pointing_game(e.pixel_map, mask=s.masks[s.target])) if has_target else nan
-            row["pointing_box"] = float(pointing_game(e.pixel_map, box=s.boxes[s.target])) if has_target else nan
-            if world.cue:
-                cue = s.cue_mask
-                row["pointing_cue"] = float(pointing_game(e.pixel_map, mask=cue)) if cue.any() else nan
             rows[m].append(row)
     board = leaderboard(rows, n_boot=args.n_boot, seed=args.boot_seed)
     ceiling = ceiling_summary(samples, args.regions, world.cue)
