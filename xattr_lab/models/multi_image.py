@@ -56,24 +56,16 @@ def image_regions(spec: str, gen: Generation, seed: int = 0) -> np.ndarray:
     Canvas pixels below a shorter image take the label of the image's last row above them, so every region
     lies inside one image and the map covers the canvas.
     """
-    from xattr_lab.inputs.regions import make_regions
+    from xattr_lab.inputs.frames import frame_regions
 
-    labels = np.zeros(gen.image.shape[:2], dtype=np.int64)
-    offset = 0
-    for x0, y0, x1, y1 in image_boxes(gen):
-        own = make_regions(spec, np.ascontiguousarray(gen.image[y0:y1, x0:x1]), seed=seed).labels + offset
-        labels[y0:y1, x0:x1] = own
-        labels[y1:, x0:x1] = own[-1]
-        offset = int(own.max()) + 1
-    return labels
+    return frame_regions(f"frames:{spec}", gen.image, image_boxes(gen), seed=seed).labels.astype(np.int64)
 
 
 def image_mass(pixel_map: np.ndarray, gen: Generation) -> np.ndarray:
     """The share of the map's positive mass on each image, float64 [n_images] summing to 1 (or NaN)."""
-    positive = np.clip(np.nan_to_num(np.asarray(pixel_map, dtype=np.float64)), 0.0, None)
-    mass = np.array([positive[:, x0:x1].sum() for x0, _, x1, _ in image_boxes(gen)])
-    total = mass.sum()
-    return mass / total if total > 0 else np.full(len(mass), np.nan)
+    from xattr_lab.inputs.frames import frame_mass
+
+    return frame_mass(pixel_map, image_boxes(gen))
 
 
 class MultiImageModel:
