@@ -51,19 +51,14 @@ def set_html_bundle(mode: str = "once") -> None:
 
 def _request() -> tuple[str | None, str | None] | None:
     """(cell id, request id) of the cell being executed, or None outside a notebook kernel."""
-    shell = sys.modules.get("IPython") and _ipython()
-    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
+    from xattr_lab.progress import _get_ipython, in_notebook  # lazy: tqdm only on the display path
+
+    if not in_notebook():
         return None
-    kernel = getattr(shell, "kernel", None)
+    kernel = getattr(_get_ipython(), "kernel", None)
     parent = kernel.get_parent() if kernel is not None and hasattr(kernel, "get_parent") else {}
     cell = (parent.get("metadata") or {}).get("cellId")  # JupyterLab sends it; nbclient does not
     return cell, (parent.get("header") or {}).get("msg_id")
-
-
-def _ipython() -> Any:
-    from IPython import get_ipython
-
-    return get_ipython()
 
 
 def display_js() -> str:
