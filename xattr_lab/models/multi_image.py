@@ -24,7 +24,6 @@ import torch
 from xattr_lab.models.checks import check_generation
 from xattr_lab.models.images import as_rgb_array, to_pil
 from xattr_lab.models.masking import baseline_image, check_masks, mask_images
-from xattr_lab.models.positions import check_positions
 from xattr_lab.models.protocol import Generation
 
 
@@ -180,9 +179,7 @@ class MultiImageModel:
         """
         check_generation(gen)
         boxes = image_boxes(gen)
-        if gen.n_generated == 0:
-            raise ValueError("gen: the generation has no tokens to score; use with_target(gen, text)")
-        pos = check_positions(positions, gen.n_generated, "tokens")
+        pos = self.base._positions(gen, positions)  # tokens to score, positions in range
         targets = gen.generated_ids[pos] if tokens is None else torch.tensor([int(t) for t in tokens])
         if len(targets) != len(pos):
             raise ValueError(f"tokens: expected {len(pos)} token ids, got {len(targets)}")
@@ -194,12 +191,14 @@ class MultiImageModel:
         last = max(pos)
         prefix = torch.cat([gen.input_ids, gen.generated_ids[:last]]).to(self.base.device)
         keep = torch.tensor([n_in + p - 1 for p in pos], device=self.base.device)
+        targets = targets.to(self.base.device)
+        input_ids = gen.input_ids.cpu()
         out = []
         for start in range(0, masks.shape[0], 16):
             chunk = masks[start : start + 16]
             b = chunk.shape[0]
             enc = self._encode(list(mask_images(gen.image, chunk, base_img)), boxes, text)
-            if not torch.equal(enc["input_ids"][0].cpu(), gen.input_ids.cpu()):
+            if not torch.equal(enc["input_ids"][0].cpu(), input_ids):
                 raise ValueError("gen: its input_ids do not match this model's processing of its images and prompt")
             inputs = {k: v for k, v in enc.items() if k not in ("input_ids", "attention_mask")}
             inputs["input_ids"] = prefix[None].expand(b, -1)
@@ -209,9 +208,7 @@ class MultiImageModel:
                     pad = torch.zeros((b, last), dtype=enc[key].dtype, device=enc[key].device)
                     inputs[key] = torch.cat([enc[key], pad], dim=1)
             with torch.no_grad():
-                probs = self.base._forward_probs(
-                    inputs, keep.expand(b, -1), targets.to(self.base.device).expand(b, -1)
-                )
+                probs = self.base._forward_probs(inputs, keep.expand(b, -1), targets.expand(b, -1))
             out.append(probs.cpu())
         return torch.cat(out)
 
