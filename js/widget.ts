@@ -7,6 +7,7 @@
 import type { AnyModel, Render } from "@anywidget/types";
 import { createBus } from "./lib/bus";
 import { h } from "./lib/dom";
+import { injectStyle } from "./lib/style";
 import { type Payload, renderPayload } from "./render";
 
 interface Progress {
@@ -45,11 +46,7 @@ animation:xl-pulse 1.2s ease-in-out infinite}
 `;
 
 function ensureWidgetStyle(doc: Document): void {
-  if (doc.getElementById("xattr-lab-widget-style")) return;
-  const style = doc.createElement("style");
-  style.id = "xattr-lab-widget-style";
-  style.textContent = CSS;
-  doc.head.append(style);
+  injectStyle(doc, "xattr-lab-widget-style", CSS);
 }
 
 /** "1m 05s" / "8.2 s": short durations for the progress line. */

@@ -92,10 +92,15 @@ background:color-mix(in srgb,var(--xl-accent) 10%,transparent)}
 .xl-beside{display:block;border-radius:3px;border:1px solid var(--xl-border)}
 `;
 
-export function ensureStyle(doc: Document = document): void {
-  if (doc.getElementById("xattr-lab-style")) return;
+/** Add a `<style id=...>` with `css` to the document head, once per document. */
+export function injectStyle(doc: Document, id: string, css: string): void {
+  if (doc.getElementById(id)) return;
   const style = doc.createElement("style");
-  style.id = "xattr-lab-style";
-  style.textContent = CSS;
+  style.id = id;
+  style.textContent = css;
   doc.head.appendChild(style);
+}
+
+export function ensureStyle(doc: Document = document): void {
+  injectStyle(doc, "xattr-lab-style", CSS);
 }

@@ -1,6 +1,8 @@
 // Styles of the training view's panels, event badges and event list. Kept apart from lib/style.ts (shared by
 // every view) and injected once per document, next to it; colours come from the same theme variables.
 
+import { injectStyle } from "./style";
+
 const CSS = `
 .xl-training .xl-panel-head{display:flex;gap:10px;align-items:baseline;justify-content:space-between}
 .xl-training .xl-panel-head label{font-size:11px;color:var(--xl-muted);white-space:nowrap}
@@ -18,9 +20,5 @@ font-size:10px;text-align:center;font-variant-numeric:tabular-nums}
 `;
 
 export function ensureTrainingStyle(doc: Document = document): void {
-  if (doc.getElementById("xattr-lab-training-style")) return;
-  const style = doc.createElement("style");
-  style.id = "xattr-lab-training-style";
-  style.textContent = CSS;
-  doc.head.appendChild(style);
+  injectStyle(doc, "xattr-lab-training-style", CSS);
 }

@@ -7,6 +7,7 @@
 import { type Bus, createBus, disposer } from "../lib/bus";
 import { h } from "../lib/dom";
 import { fmt, fmtCell } from "../lib/format";
+import { injectStyle } from "../lib/style";
 import { s } from "../lib/svg";
 import { renderExplanation } from "./explanation";
 
@@ -57,11 +58,7 @@ const CSS = `
 `;
 
 function ensureBoardStyle(doc: Document): void {
-  if (doc.getElementById("xattr-lab-runboard-style")) return;
-  const style = doc.createElement("style");
-  style.id = "xattr-lab-runboard-style";
-  style.textContent = CSS;
-  doc.head.appendChild(style);
+  injectStyle(doc, "xattr-lab-runboard-style", CSS);
 }
 
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : NaN);
