@@ -38,11 +38,11 @@ import torch
 
 from xattr_lab.models.toy.train import (
     IGNORE,
-    _save,
     adamw_schedule,
     optimiser_step,
     pad_rows,
     pixel_values,
+    save_checkpoint,
     teacher_forced_exact,
 )
 
@@ -160,15 +160,8 @@ def evaluate_and_save(
     model.train()
     history.append({"step": done, "seconds": round(time.time() - start, 1), "held_out_exact": exact})
     print(json.dumps(history[-1]), flush=True)
-    if out is None:
-        return
-    if eager:
-        model.set_attn_implementation("sdpa")
-    _save(model, processor, Path(out), {**meta, "completed_steps": done, "finished": done == steps,
-                                        "train_seconds": round(time.time() - start, 1),
-                                        "history": history})  # fmt: skip
-    if eager:
-        model.set_attn_implementation("eager")
+    if out is not None:
+        save_checkpoint(model, processor, out, meta, done, steps, start, history, eager)
 
 
 def train(

@@ -48,13 +48,13 @@ from xattr_lab.models.toy.native import (
 from xattr_lab.models.toy.train import (
     IGNORE,
     TASK_WEIGHTS,
-    _save,
     adamw_schedule,
     attention_loss,
     lens_loss,
     occlude_background,
     optimiser_step,
     pad_rows,
+    save_checkpoint,
     teacher_forced_exact,
 )
 
@@ -297,14 +297,7 @@ def train(
             history.append({"step": step + 1, "seconds": round(time.time() - start, 1), "watch_exact": exact})
             print(json.dumps(history[-1]), flush=True)
             if out is not None:  # a checkpoint per evaluation; the last one is the final model
-                if attention_weight > 0:
-                    model.set_attn_implementation("sdpa")
-                _save(model, processor, Path(out), {**meta, "completed_steps": step + 1,
-                                                    "finished": step + 1 == steps,
-                                                    "train_seconds": round(time.time() - start, 1),
-                                                    "history": history})  # fmt: skip
-                if attention_weight > 0:
-                    model.set_attn_implementation("eager")
+                save_checkpoint(model, processor, out, meta, step + 1, steps, start, history, attention_weight > 0)
             if timed_out:
                 break
     hook.remove()

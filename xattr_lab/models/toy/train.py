@@ -322,6 +322,32 @@ def _save(model: Any, processor: Any, out: Path, meta: dict[str, Any]) -> None:
     (out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
+def save_checkpoint(
+    model: Any,
+    processor: Any,
+    out: Path,
+    meta: dict[str, Any],
+    done: int,
+    steps: int,
+    start: float,
+    history: list[dict[str, Any]],
+    eager: bool = False,
+) -> None:
+    """Save a checkpoint after ``done`` of ``steps`` steps, with ``meta`` plus progress and ``history``.
+
+    Args:
+        eager: the model trains with the eager attention kernel; it is saved with ``sdpa`` (the default
+            for inference) and switched back.
+    """
+    if eager:
+        model.set_attn_implementation("sdpa")
+    _save(model, processor, Path(out), {**meta, "completed_steps": done, "finished": done == steps,
+                                        "train_seconds": round(time.time() - start, 1),
+                                        "history": history})  # fmt: skip
+    if eager:
+        model.set_attn_implementation("eager")
+
+
 def train(
     steps: int = 4800,
     batch_size: int = 64,
