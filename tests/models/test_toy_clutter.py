@@ -115,6 +115,14 @@ def test_toy_clutter_answers_in_the_right_vocabulary(toy_clutter):
     This is what answer-only training reached in budget everywhere (accuracy stayed near chance, see the model
     card); the accuracy table itself is a benchmark: ``python -m xattr_lab.models.toy.evaluate --world clutter``.
     """
+    assert_first_answer_words_of_asked_kind(toy_clutter, seed=90)
+
+
+def assert_first_answer_words_of_asked_kind(loaded, seed: int) -> None:
+    """Assert that the greedy first answer word has the asked kind on 6 clutter questions per task.
+
+    ``loaded`` is a loaded clutter model (``load_model``); the questions come from streams ``seed + i``.
+    """
     from xattr_lab.datasets.clutter import COLOURS, POSITIONS, SHAPES
     from xattr_lab.models.toy.answers import encode_chat
 
@@ -122,12 +130,12 @@ def test_toy_clutter_answers_in_the_right_vocabulary(toy_clutter):
         "colour": set(COLOURS), "shape": set(SHAPES), "presence": {"yes", "no"}, "count": set(NUMBERS),
         "position": {p.split()[0] for p in POSITIONS}, "relation": set(COLOURS), "caption": {"a"},
     }  # fmt: skip
-    n_image = (IMAGE_SIZE // toy_clutter.model.config.vision_config.patch_size) ** 2
-    samples = [s for i, t in enumerate(TASKS) for s in clutter(6, seed=90 + i, task=t)]
-    batch = encode_chat(samples, toy_clutter.processor, n_image)
+    n_image = (IMAGE_SIZE // loaded.model.config.vision_config.patch_size) ** 2
+    samples = [s for i, t in enumerate(TASKS) for s in clutter(6, seed=seed + i, task=t)]
+    batch = encode_chat(samples, loaded.processor, n_image)
     with torch.no_grad():
-        logits = toy_clutter.model(**{k: v for k, v in batch.items() if k != "labels"}).logits
+        logits = loaded.model(**{k: v for k, v in batch.items() if k != "labels"}).logits
     first = (batch["labels"] != -100).int().argmax(dim=1) - 1  # the position that predicts the first answer word
-    words = toy_clutter.tokenizer.convert_ids_to_tokens(logits[torch.arange(len(samples)), first].argmax(-1))
+    words = loaded.tokenizer.convert_ids_to_tokens(logits[torch.arange(len(samples)), first].argmax(-1))
     right_kind = [w in kinds[s.task] for s, w in zip(samples, words)]
     assert np.mean(right_kind) >= 0.95, [(s.prompt, w) for s, w, ok in zip(samples, words, right_kind) if not ok]

@@ -106,19 +106,6 @@ def test_guided_answers_in_the_right_vocabulary(guided):
     commonest-answer rate on every task (see the model card, ``python -m xattr_lab.models.toy.evaluate
     --world clutter --path xattr_lab/models/toy/clutter_guided_vlm``), so no accuracy is asserted here.
     """
-    from xattr_lab.datasets.clutter import POSITIONS
-    from xattr_lab.models.toy.answers import encode_chat
+    from test_toy_clutter import assert_first_answer_words_of_asked_kind
 
-    kinds = {
-        "colour": set(COLOURS), "shape": set(SHAPES), "presence": {"yes", "no"}, "count": set(NUMBERS),
-        "position": {p.split()[0] for p in POSITIONS}, "relation": set(COLOURS), "caption": {"a"},
-    }  # fmt: skip
-    n_image = (IMAGE_SIZE // guided.model.config.vision_config.patch_size) ** 2
-    samples = [s for i, t in enumerate(TASKS) for s in clutter(6, seed=300 + i, task=t)]
-    batch = encode_chat(samples, guided.processor, n_image)
-    with torch.no_grad():
-        logits = guided.model(**{k: v for k, v in batch.items() if k != "labels"}).logits
-    first = (batch["labels"] != -100).int().argmax(dim=1) - 1  # the position that predicts the first answer word
-    words = guided.tokenizer.convert_ids_to_tokens(logits[torch.arange(len(samples)), first].argmax(-1))
-    right_kind = [w in kinds[s.task] for s, w in zip(samples, words)]
-    assert np.mean(right_kind) >= 0.95, [(s.prompt, w) for s, w, ok in zip(samples, words, right_kind) if not ok]
+    assert_first_answer_words_of_asked_kind(guided, seed=300)
