@@ -164,7 +164,7 @@ def explanation_payload(
             out[f"{key}_order"] = list(out[key])
     if data.get("colour_by"):
         out["colour_by"] = str(data["colour_by"])
-    if isinstance(data.get("contrast"), Mapping):  # a contrastive explanation: the view names both answers
+    if contrastive:  # a contrastive explanation: the view names both answers
         out["contrast"] = clean(dict(data["contrast"]))
     overlay = data.get("overlay") or default_overlay(prompt)
     if overlay not in OVERLAY_STYLES:
