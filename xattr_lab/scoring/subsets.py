@@ -167,15 +167,13 @@ class SubsetScorer:
 
     def contrast_probs(self, sets: Sequence[int], cached_only: bool = False) -> np.ndarray:
         """Probabilities [B, T] of the contrast tokens (the scorer must have a contrast)."""
-        if self.contrast is None:
-            raise ValueError("contrast: this scorer has no contrast")
-        return self._rows(sets, 0, cached_only)[:, len(self.positions) :]
+        return self._pair(sets, cached_only)[1]
 
     def margins(self, sets: Sequence[int], cached_only: bool = False) -> np.ndarray:
         """``log p(target) − log p(contrast)`` [B, T], float64 (the scorer must have a contrast)."""
         from xattr_lab.scoring.contrast import margin
 
-        return margin(self.probs(sets, cached_only=cached_only), self.contrast_probs(sets, cached_only))
+        return margin(*self._pair(sets, cached_only))
 
     def pairwise(self, sets: Sequence[int], cached_only: bool = False) -> np.ndarray:
         """What the objectives maximise: ``σ(margin)`` with a contrast, else the target probabilities [B, T]."""
@@ -183,7 +181,15 @@ class SubsetScorer:
             return self.probs(sets, cached_only=cached_only)
         from xattr_lab.scoring.contrast import pairwise
 
-        return pairwise(self.probs(sets, cached_only=cached_only), self.contrast_probs(sets, cached_only))
+        return pairwise(*self._pair(sets, cached_only))
+
+    def _pair(self, sets: Sequence[int], cached_only: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Target and contrast probabilities [B, T] each, from one read of the rows (one scoring without memo)."""
+        if self.contrast is None:
+            raise ValueError("contrast: this scorer has no contrast")
+        rows = self._rows(sets, 0, cached_only)
+        t = len(self.positions)
+        return rows[:, :t], rows[:, t:]
 
     def values(self, sets: Sequence[int], cached_only: bool = False) -> np.ndarray:
         """What the curves plot, float64 [B, T]: the margin with a contrast, else the target probabilities."""
