@@ -12,11 +12,12 @@ interrupted (partial) explanation, which is never recorded as done.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -182,11 +183,10 @@ def _explain(model: ScoringModel, unit: WorkUnit, image: np.ndarray, gen: Genera
     return exp
 
 
-def _metrics(exp: Explanation, sample: SampleSpec, image_shape: tuple[int, int]) -> dict[str, float]:
+def _metrics(exp: Explanation, sample: SampleSpec, mask: np.ndarray | None) -> dict[str, float]:
     from xattr_lab.metrics.localisation import pointing_game
 
     out = {k: float(v) for k, v in exp.metrics.items() if isinstance(v, (int, float, np.number))}
-    mask = ground_truth(sample, image_shape)
     out["pointing_mask"] = float(pointing_game(exp.pixel_map, mask=mask)) if mask is not None else float("nan")
     if sample.boxes:
         hits = [pointing_game(exp.pixel_map, box=b) for b in sample.boxes]
@@ -228,13 +228,15 @@ def _error_row(unit: WorkUnit, err: BaseException, seconds: float) -> UnitOutcom
     return UnitOutcome(unit.key, row, None)
 
 
-def _ok_row(unit: WorkUnit, exp: Explanation, gen: Generation, image: np.ndarray, seconds: float) -> UnitOutcome:
+def _ok_row(
+    unit: WorkUnit, exp: Explanation, gen: Generation, truth: Callable[[], np.ndarray | None], seconds: float
+) -> UnitOutcome:
     row = _base_row(unit)
     generated = gen.text
     row["generated"] = generated
     if unit.sample.answer is not None:
         row["correct"] = bool(generated.strip().lower() == str(unit.sample.answer).strip().lower())
-    row.update(_metrics(exp, unit.sample, image.shape[:2]))
+    row.update(_metrics(exp, unit.sample, truth()))
     row.update({"n_forward": float(exp.cost.get("n_forward", 0.0)), "n_calls": float(exp.cost.get("n_calls", 0.0))})
     row.update({"regions": str(exp.info.get("regions", row["regions"])), "search": exp.info.get("search")})
     row["versions"] = json.dumps(exp.info.get("versions") or {}, sort_keys=True)
@@ -283,16 +285,25 @@ def run_units(model: ScoringModel, units: Sequence[WorkUnit]) -> list[UnitOutcom
                 outcomes[i] = _error_row(units[i], err, share)
             continue
         share = (time.perf_counter() - start) / len(indices)
+        # the mask (a PNG read, polygons drawn) once per sample; not cached when it raises: each unit fails alike
+        truth = functools.cache(functools.partial(ground_truth, first.sample, image.shape[:2]))
         for i in indices:
-            outcomes[i] = _one(model, units[i], image, gen, share)
+            outcomes[i] = _one(model, units[i], image, gen, share, truth)
     return [o for o in outcomes if o is not None]
 
 
-def _one(model: ScoringModel, unit: WorkUnit, image: np.ndarray, gen: Generation, extra: float) -> UnitOutcome:
+def _one(
+    model: ScoringModel,
+    unit: WorkUnit,
+    image: np.ndarray,
+    gen: Generation,
+    extra: float,
+    truth: Callable[[], np.ndarray | None],
+) -> UnitOutcome:
     start = time.perf_counter()
     try:
         exp = _explain(model, unit, image, gen)
-        return _ok_row(unit, exp, gen, image, extra + time.perf_counter() - start)
+        return _ok_row(unit, exp, gen, truth, extra + time.perf_counter() - start)
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as err:
