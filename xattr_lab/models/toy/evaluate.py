@@ -23,13 +23,12 @@ from xattr_lab.datasets.shapes import TASKS, ShapesSample, shapes
 
 def held_out(n_per_task: int, seed: int = 1, world: str = "shapes") -> list[ShapesSample]:
     """``n_per_task`` samples of every task from held-out stream ``seed`` (>= 1) of ``world``."""
+    from xattr_lab.models.toy.answers import held_out as held_out_streams
+
     if seed < 1:
         raise ValueError("seed: stream 0 is the training stream; use seed >= 1")
     tasks, generator = _world(world)
-    out: list[ShapesSample] = []
-    for i, task in enumerate(tasks):
-        out += list(generator(n_per_task, seed=seed * 100 + i, task=task))
-    return out
+    return held_out_streams(generator, tasks, n_per_task, seed)
 
 
 def _world(world: str) -> tuple[tuple[str, ...], Any]:
