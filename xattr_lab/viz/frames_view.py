@@ -48,10 +48,9 @@ def frames_payload(result: Any, title: str | None = None, decisive: int | None =
     data = dict(result.to_view_data())
     data.setdefault("cost", getattr(result, "cost", None))
     base = explanation_payload(data)
-    out = dict(base["data"])
+    out = dict(base["data"])  # keeps n_regions, counted over the whole canvas
     for key in ("image", "labels", "pixel_map"):  # the canvas is replaced by one crop per frame
         out.pop(key, None)
-    n_regions = int(np.asarray(data["labels"]).max()) + 1
     frames = []
     for x0, y0, x1, y1 in boxes:
         crop = {
@@ -64,7 +63,6 @@ def frames_payload(result: Any, title: str | None = None, decisive: int | None =
         enc = explanation_payload(crop)["data"]
         frames.append({k: enc[k] for k in ("image", "labels", "pixel_map") if k in enc})
     out["frames"] = frames
-    out["n_regions"] = n_regions
     out["n_frames"] = len(boxes)
     temporal: dict[str, Any] = {}
     for key in ("mass", "effect"):
