@@ -64,3 +64,14 @@ def test_table_and_cli(model, capsys):
     assert t["accuracy"]["n"] == 4 and "fill=black" in t and "fill=background" not in t
     assert "cue_removed_changed" in out.err
     assert table([])["accuracy"]["n"] == 0
+
+
+def test_card_and_training_record_match_the_train_command():
+    """``TRAIN_COMMAND`` is the command on the model card, with the settings ``training.json`` records."""
+    from xattr_lab.models.toy.shortcut import TRAIN_COMMAND, WEIGHTS_DIR
+
+    flat = " ".join((WEIGHTS_DIR / "README.md").read_text().replace("\\\n", " ").split())  # wrapped with "\"
+    assert " ".join(TRAIN_COMMAND.split()) in flat
+    meta = json.loads((WEIGHTS_DIR / "training.json").read_text())
+    for flag, key in (("--world", "world"), ("--patch", "patch"), ("--steps", "steps"), ("--batch-size", "batch_size")):
+        assert f"{flag} {meta[key]} " in TRAIN_COMMAND, flag
