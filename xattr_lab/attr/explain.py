@@ -36,6 +36,36 @@ def _want_progress(progress: bool | None, family: str) -> bool:
     return family == "search" and (sys.stderr.isatty() or "ipykernel" in sys.modules)
 
 
+def check_arguments(
+    model: Any,
+    prompt: Any,
+    method: Any,
+    seed: Any,
+    target: Any,
+    contrast: Any,
+    contrast_prefix: Any,
+    generation: Any,
+    params: dict[str, Any],
+) -> tuple[Any, int]:
+    """``explain``'s checks that need no model work: the method's spec and the checked seed, else an error."""
+    from xattr_lab.attr.arguments import check_generation, check_method_name, check_seed, check_target
+    from xattr_lab.attr.contrast import check_contrast
+    from xattr_lab.attr.registry import get_method
+
+    _check_model(model)
+    spec = get_method(check_method_name(method))
+    seed = check_seed(seed)
+    check_target(target)
+    check_contrast(contrast, method, params, contrast_prefix)
+    check_generation(generation)
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValueError("prompt: expected a non-empty string")
+    missing = set(spec.needs) - set(getattr(model, "capabilities", frozenset()))
+    if missing:
+        raise ValueError(f"method: {method!r} needs model capabilities {sorted(missing)} that this model lacks")
+    return spec, seed
+
+
 def explain(
     model: ScoringModel,
     image: Any,
@@ -104,24 +134,11 @@ def explain(
             non-int seed, a target list that holds anything but token ids, a generation that is not a
             Generation).
     """
-    from xattr_lab.attr.arguments import check_generation, check_method_name, check_seed, check_target
-    from xattr_lab.attr.registry import get_method
+    from xattr_lab.attr.contrast import resolve_contrast
     from xattr_lab.attr.targets import resolve_tokens
     from xattr_lab.inputs.regions import make_regions
 
-    _check_model(model)
-    spec = get_method(check_method_name(method))
-    seed = check_seed(seed)
-    check_target(target)
-    from xattr_lab.attr.contrast import check_contrast, resolve_contrast
-
-    check_contrast(contrast, method, params, contrast_prefix)
-    check_generation(generation)
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise ValueError("prompt: expected a non-empty string")
-    missing = set(spec.needs) - set(getattr(model, "capabilities", frozenset()))
-    if missing:
-        raise ValueError(f"method: {method!r} needs model capabilities {sorted(missing)} that this model lacks")
+    spec, seed = check_arguments(model, prompt, method, seed, target, contrast, contrast_prefix, generation, params)
     if search is None:
         search = _DEFAULT_SEARCH.get(method, "greedy")
     if image is None and generation is None:

@@ -71,7 +71,7 @@ def explain_frames(
             what ``explain`` refuses.
         TypeError: for a model that is not a transformers adapter.
     """
-    from xattr_lab.attr.explain import explain
+    from xattr_lab.attr.explain import check_arguments, explain
     from xattr_lab.inputs.frames import frame_regions, is_frames_spec
     from xattr_lab.models.frames import frame_boxes
 
@@ -83,6 +83,11 @@ def explain_frames(
         )
     if generation is None and frames is None:
         raise ValueError("frames: expected a clip (uint8 [T, H, W, 3] or a list of frames)")
+    # explain's own checks, before the clip's generation rather than after it
+    check_arguments(
+        fm, prompt, method, seed, kwargs.get("target"), kwargs.get("contrast"), kwargs.get("contrast_prefix", "target"),
+        generation, kwargs,
+    )  # fmt: skip
     start = time.perf_counter()
     gen = generation if generation is not None else fm.generate(frames, prompt, max_new_tokens=max_new_tokens)
     boxes = frame_boxes(gen)
