@@ -5,6 +5,7 @@
 
 import { vector } from "../lib/arrays";
 import { type Bus, disposer } from "../lib/bus";
+import { CATEGORICAL } from "../lib/colors";
 import { h } from "../lib/dom";
 import { fmt, pct } from "../lib/format";
 import { s } from "../lib/svg";
@@ -67,8 +68,7 @@ export function frameCaption(rows: TemporalRow[], i: number, value = "probabilit
 const BUTTON =
   "font:inherit;color:var(--xl-fg);background:var(--xl-bg);border:1px solid var(--xl-border);" +
   "border-radius:3px;padding:0 8px;cursor:pointer";
-const MASS = "#4e79a7";
-const EFFECT = "#f28e2b";
+const [MASS, EFFECT] = CATEGORICAL;
 
 function temporalChart(rows: TemporalRow[], decisive: number, pick: (i: number) => void): {
   svg: SVGSVGElement;
