@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from xattr_lab.datasets.scenes import COLOURS, SHAPES
-from xattr_lab.datasets.shapes import TASKS, ShapesSample, rescale, sample
+from xattr_lab.datasets.shapes import TASKS, ShapesSample, _box, rescale, sample
 from xattr_lab.models.toy.native import (
     IMAGE_PAD,
     PATCH,
@@ -154,11 +154,6 @@ def scene(seed: int, task: str, size: int, occlude: bool, rng: np.random.Generat
     image, masks = rescale(s.image, s.masks, size)
     boxes = tuple(_box(m) for m in masks)
     return dataclasses.replace(s, image=image, masks=masks, boxes=boxes)
-
-
-def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
-    ys, xs = np.nonzero(mask)
-    return (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1) if len(xs) else (0, 0, 0, 0)
 
 
 def step_samples(step: int, batch_size: int, seed: int, occlusion: float) -> list[ShapesSample]:
