@@ -224,7 +224,7 @@ def run(
         KeyboardInterrupt: Ctrl-C; what finished is kept, and the table is written first.
     """
     from xattr_lab.runs.executors import get_executor
-    from xattr_lab.runs.result import load_run
+    from xattr_lab.runs.result import Run
     from xattr_lab.runs.sources import load_samples
 
     names = _methods(methods)
@@ -270,10 +270,10 @@ def run(
             ex.map(todo, spec, on_outcome)
         finally:
             bar.close()
-            store.compact()
+            table = store.compact()  # the final table: load_run would read every row again to rebuild it
     finally:
         store.unlock()
-    return load_run(store.path)
+    return Run(store.path, store.read_manifest() or {}, table)
 
 
 def _versions() -> dict[str, str]:

@@ -179,23 +179,25 @@ class RunStore:
         return path if path.is_absolute() else self.path / path
 
     # -- table -----------------------------------------------------------------------------------------------
-    def compact(self) -> Path:
-        """Rebuild ``results.parquet`` from the row files (tmp + os.replace), one row per key."""
+    def compact(self) -> Any:
+        """Rebuild ``results.parquet`` from the row files (tmp + os.replace), one row per key.
+
+        Returns:
+            The table, as :meth:`read_table` would read it now (so a caller need not read the rows again).
+        """
         rows, _ = self.read_rows()
         manifest = self.read_manifest() or {}
         table = rows_to_table(list(rows.values()), _methods(manifest))
         meta = {b"xattr_lab_run": json.dumps({"fingerprint": manifest.get("fingerprint")}).encode()}
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
         import pyarrow.parquet as pq
 
-        target = self.path / TABLE
         tmp = self.path / f".tmp-{os.getpid()}-{secrets.token_hex(4)}.parquet"
         try:
-            pq.write_table(table, tmp)
-            os.replace(tmp, target)
+            pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **meta}), tmp)
+            os.replace(tmp, self.path / TABLE)
         finally:
             tmp.unlink(missing_ok=True)
-        return target
+        return table
 
     def read_table(self) -> Any:
         """The results table: rebuilt from the row files when they exist, else read from the Parquet file."""
