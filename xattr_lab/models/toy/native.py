@@ -67,25 +67,10 @@ def grid_side(size: int) -> int:
 
 def build_tokenizer() -> Any:
     """The shapes word-level tokenizer with Qwen's vision markers as special tokens."""
-    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers
-    from tokenizers.models import WordLevel
-    from transformers import PreTrainedTokenizerFast
+    from xattr_lab.models.toy.tokenizer import build_tokenizer as word_level
 
-    from xattr_lab.datasets.shapes import VOCABULARY
-
-    specials = ("<pad>", "<unk>", "<s>", "</s>", VISION_START, IMAGE_PAD, VISION_END, VIDEO_PAD, SEP)
-    vocab = {w: i for i, w in enumerate(specials + tuple(VOCABULARY))}
-    tok = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
-    tok.normalizer = normalizers.Lowercase()
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.decoder = decoders.WordPiece(prefix="##", cleanup=False)
-    tok.add_special_tokens(list(specials))
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<s>",
-        eos_token="</s>",
-        pad_token="<pad>",
-        unk_token="<unk>",
+    return word_level(
+        specials=("<pad>", "<unk>", "<s>", "</s>", VISION_START, IMAGE_PAD, VISION_END, VIDEO_PAD, SEP),
         extra_special_tokens={"image_token": IMAGE_PAD, "video_token": VIDEO_PAD, "sep_token": SEP},
         model_max_length=512,
     )

@@ -40,17 +40,26 @@ CHAT_TEMPLATE_QUESTION_FIRST = (
 TEMPLATES: dict[str, str] = {"image-first": CHAT_TEMPLATE, "question-first": CHAT_TEMPLATE_QUESTION_FIRST}
 
 
-def build_tokenizer(vocabulary: tuple[str, ...] = VOCABULARY) -> PreTrainedTokenizerFast:
-    """A lower-casing word-level tokenizer over ``SPECIAL_TOKENS + vocabulary`` (unknown words -> <unk>).
+def build_tokenizer(
+    vocabulary: tuple[str, ...] = VOCABULARY,
+    specials: tuple[str, ...] = SPECIAL_TOKENS,
+    extra_special_tokens: dict[str, str] | None = None,
+    model_max_length: int = 256,
+) -> PreTrainedTokenizerFast:
+    """A lower-casing word-level tokenizer over ``specials + vocabulary`` (unknown words -> <unk>).
 
     Args:
         vocabulary: the words (default: the shapes world's ``VOCABULARY``); duplicates are not allowed.
+        specials: the special tokens, first in the vocabulary; they must include ``<pad>``, ``<unk>``,
+            ``<s>`` and ``</s>``.
+        extra_special_tokens: named special tokens (default: ``image_token`` ``<image>``, ``sep_token`` ``<sep>``).
+        model_max_length: the tokenizer's maximum length.
     """
     from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers
     from tokenizers.models import WordLevel
     from transformers import PreTrainedTokenizerFast
 
-    words = SPECIAL_TOKENS + tuple(vocabulary)
+    words = tuple(specials) + tuple(vocabulary)
     if len(set(words)) != len(words):
         raise ValueError("vocabulary: expected distinct words, none of them a special token")
     vocab = {w: i for i, w in enumerate(words)}
@@ -59,13 +68,15 @@ def build_tokenizer(vocabulary: tuple[str, ...] = VOCABULARY) -> PreTrainedToken
     # splits "circle?" into "circle", "?" so users need not type spaces before punctuation
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     tok.decoder = decoders.WordPiece(prefix="##", cleanup=False)
-    tok.add_special_tokens(list(SPECIAL_TOKENS))
+    tok.add_special_tokens(list(specials))
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         bos_token=BOS,
         eos_token=EOS,
         pad_token=PAD,
         unk_token=UNK,
-        extra_special_tokens={"image_token": IMAGE, "sep_token": SEP},
-        model_max_length=256,
+        extra_special_tokens={"image_token": IMAGE, "sep_token": SEP}
+        if extra_special_tokens is None
+        else extra_special_tokens,
+        model_max_length=model_max_length,
     )
