@@ -13,20 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from xattr_lab.progress import in_notebook as _in_notebook  # module attribute: tests stub it
+
 ProgressArg = bool | None | Callable[[dict[str, Any]], None]
 _MIN_INTERVAL = 0.5  # seconds between notebook redraws
-
-
-def _in_notebook() -> bool:
-    if "ipykernel" not in sys.modules:
-        return False
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:
-        return False
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def _duration(seconds: float) -> str:
