@@ -159,3 +159,19 @@ def test_bad_arguments() -> None:
         next(clutter(-1))
     with pytest.raises(ValueError, match="task"):
         sample(0, "nope")
+
+
+def test_objects_range_gives_sparser_scenes_and_leaves_the_default_alone():
+    """``objects=`` (a training curriculum) bounds the object count; None draws the world's own scenes."""
+    for task in TASKS:
+        default = next(clutter(1, seed=5, task=task))
+        explicit = next(clutter(1, seed=5, task=task, objects=None))
+        assert np.array_equal(default.image, explicit.image) and default.prompt == explicit.prompt
+        for low, high in ((2, 3), (3, 5)):
+            for s in clutter(6, seed=5, task=task, objects=(low, high)):
+                assert low <= len(s.objects) <= high
+                if task == "count":
+                    assert NUMBERS.index(s.answer) + 1 <= high
+    for bad in ((1, 3), (4, 3), (2, MAX_OBJECTS + 1), (2.0, 3), "2-3"):
+        with pytest.raises(ValueError, match="objects"):
+            next(clutter(1, seed=0, task="colour", objects=bad))

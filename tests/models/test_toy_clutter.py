@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -139,3 +140,24 @@ def assert_first_answer_words_of_asked_kind(loaded, seed: int) -> None:
     words = loaded.tokenizer.convert_ids_to_tokens(logits[torch.arange(len(samples)), first].argmax(-1))
     right_kind = [w in kinds[s.task] for s, w in zip(samples, words)]
     assert np.mean(right_kind) >= 0.95, [(s.prompt, w) for s, w, ok in zip(samples, words, right_kind) if not ok]
+
+
+def test_curriculum_parses_and_draws_sparser_scenes_first():
+    clutter_module = importlib.import_module("xattr_lab.datasets.clutter")  # the package re-exports the function
+    from xattr_lab.models.toy.answers import CurriculumStreams, parse_curriculum
+
+    assert parse_curriculum(None) == ()
+    stages = parse_curriculum("0.25:2-3,0.5:3-5")
+    assert stages == ((0.25, 2, 3), (0.5, 3, 5))
+    for bad in ("0.5", "0.5:2", "0.6:2-3,0.3:3-5", "1.5:2-3"):
+        with pytest.raises(ValueError, match="curriculum"):
+            parse_curriculum(bad)
+    streams = CurriculumStreams(clutter_module, ("colour",), stages, steps=8)
+    seen = []
+    for step in range(8):
+        streams.step = step
+        seen.append((streams.objects(), len(streams.next("colour").objects)))
+    assert [o for o, _ in seen] == [(2, 3)] * 2 + [(3, 5)] * 2 + [None] * 4
+    assert all(lo <= k <= hi for (lo, hi), k in (x for x in seen if x[0]))
+    # after the curriculum, sample k of a task is stream 0's sample k
+    assert streams.next("colour").prompt == list(clutter(9, seed=0, task="colour"))[8].prompt

@@ -268,23 +268,38 @@ def _render(specs: list[_Spec], rng: np.random.Generator) -> tuple[np.ndarray, l
     return np.clip(image, 0, 255).round().astype(np.uint8), visible
 
 
-def sample(seed: int, task: str | None = None) -> ClutterSample:
+def _check_objects(objects: tuple[int, int] | None) -> tuple[int, int]:
+    if objects is None:
+        return MIN_OBJECTS, MAX_OBJECTS
+    ok = isinstance(objects, tuple | list) and len(objects) == 2 and all(isinstance(v, int) for v in objects)
+    if not ok or not 2 <= objects[0] <= objects[1] <= MAX_OBJECTS:
+        raise ValueError(f"objects: expected (low, high) with 2 <= low <= high <= {MAX_OBJECTS}, got {objects!r}")
+    return int(objects[0]), int(objects[1])
+
+
+def sample(seed: int, task: str | None = None, objects: tuple[int, int] | None = None) -> ClutterSample:
     """The sample for one seed (deterministic).
 
     Args:
         seed: any non-negative integer.
         task: one of ``TASKS``; random when None.
+        objects: (low, high) number of objects, for a training curriculum of sparser scenes; None is the
+            world's 5-9 (captions: 5). A count's answer is capped at ``high``, a caption has
+            ``min(5, high)`` objects. The default draws exactly the scenes it always drew.
 
     Returns:
         The sample.
     """
     if task is not None and task not in TASKS:
         raise ValueError(f"task: unknown task {task!r}; expected one of {TASKS} or None")
+    low, high = _check_objects(objects)
     rng = np.random.default_rng(seed)
     task = str(rng.choice(TASKS)) if task is None else task
     want = int(rng.integers(1, len(NUMBERS) + 1))  # a count question's answer, uniform over one..four
+    want = min(want, high)
+    caption_objects = max(low, min(CAPTION_OBJECTS, high))
     for _ in range(10_000):  # rejection sampling over object lists: cheap, nothing is drawn until accepted
-        n = CAPTION_OBJECTS if task == "caption" else int(rng.integers(MIN_OBJECTS, MAX_OBJECTS + 1))
+        n = caption_objects if task == "caption" else int(rng.integers(low, high + 1))
         specs = _draw_specs(rng, n)
         question = _question(specs, task, rng, want)
         if question is None:
@@ -317,7 +332,9 @@ def sample(seed: int, task: str | None = None) -> ClutterSample:
     )
 
 
-def clutter(n: int, seed: int = 0, task: str | None = None) -> Iterator[ClutterSample]:
+def clutter(
+    n: int, seed: int = 0, task: str | None = None, objects: tuple[int, int] | None = None
+) -> Iterator[ClutterSample]:
     """Yield ``n`` cluttered-scene questions.
 
     Sample ``k`` uses seed ``seed * 1_000_003 + k``, as :func:`xattr_lab.datasets.shapes` does: stream 0 is
@@ -327,6 +344,8 @@ def clutter(n: int, seed: int = 0, task: str | None = None) -> Iterator[ClutterS
         n: number of samples.
         seed: stream seed.
         task: one of ``TASKS``, or None for a mix.
+        objects: (low, high) objects per scene for sparser training scenes (see :func:`sample`); None is
+            the world's 5-9.
 
     Yields:
         ClutterSample objects.
@@ -335,8 +354,9 @@ def clutter(n: int, seed: int = 0, task: str | None = None) -> Iterator[ClutterS
         raise ValueError(f"n: expected a non-negative int, got {n!r}")
     if task is not None and task not in TASKS:
         raise ValueError(f"task: unknown task {task!r}; expected one of {TASKS} or None")
+    _check_objects(objects)
     for k in range(n):
-        yield sample(seed * 1_000_003 + k, task)
+        yield sample(seed * 1_000_003 + k, task, objects)
 
 
 __all__ = [

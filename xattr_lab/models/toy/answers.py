@@ -117,6 +117,55 @@ class TaskStreams:
         return next(self._iters[task])
 
 
+def parse_curriculum(text: str | None) -> tuple[tuple[float, int, int], ...]:
+    """``"0.15:2-3,0.3:3-5,0.5:4-7"`` -> stages (until fraction of the steps, low, high objects per scene).
+
+    After the last stage the world's own scenes are drawn. Raises ValueError on a malformed text.
+    """
+    if not text:
+        return ()
+    stages = []
+    try:
+        for part in text.split(","):
+            until, span = part.split(":")
+            low, high = span.split("-")
+            stages.append((float(until), int(low), int(high)))
+    except ValueError as err:
+        raise ValueError(f"curriculum: expected 'until:low-high,...' such as '0.2:2-3,0.4:3-5', got {text!r}") from err
+    untils = [u for u, _, _ in stages]
+    if untils != sorted(untils) or not all(0 < u <= 1 for u in untils):
+        raise ValueError(f"curriculum: stage ends must rise within (0, 1], got {untils}")
+    return tuple(stages)
+
+
+class CurriculumStreams:
+    """Stream 0 of a world, with sparser scenes early on: ``sample(k, task, objects=(low, high))``.
+
+    Sample ``k`` of a task has seed ``k``, the seed stream 0 gives it, so that after the curriculum the
+    model sees the same scenes :class:`TaskStreams` would give it at that point. The world's module must
+    take ``objects=`` (``clutter`` does). Only the number of objects changes: the questions, the binding
+    distractors, the backgrounds and the answer loss stay the world's.
+    """
+
+    def __init__(self, module: Any, tasks: tuple[str, ...], stages: tuple[tuple[float, int, int], ...], steps: int):
+        self._sample, self._stages, self._steps = module.sample, stages, steps
+        self._k = dict.fromkeys(tasks, 0)
+        self.step = 0
+
+    def objects(self) -> tuple[int, int] | None:
+        """The (low, high) objects per scene at the current step; None once the curriculum is over."""
+        for until, low, high in self._stages:
+            if self.step < until * self._steps:
+                return low, high
+        return None
+
+    def next(self, task: str) -> Any:
+        """The next training sample of ``task`` at the current step."""
+        k = self._k[task]
+        self._k[task] += 1
+        return self._sample(k, task, self.objects())
+
+
 def held_out(generator: Any, tasks: tuple[str, ...], n_per_task: int, seed: int = 1) -> list[Any]:
     """``n_per_task`` samples of every task from held-out streams ``seed * 100 + i`` (never trained on)."""
     if seed < 1:
@@ -182,6 +231,7 @@ def train(
     eval_every: int = 500,
     n_eval: int = 32,
     stop_after: int | None = None,
+    curriculum: str | None = None,
 ) -> Any:
     """Train a fresh toy LLaVA on a world's answers alone and save it (model, tokenizer, processor).
 
@@ -206,6 +256,8 @@ def train(
         n_eval: held-out samples per task for those evaluations.
         stop_after: stop (and save) after this many steps of the ``steps``-step schedule; reproduces a
             checkpoint of a longer run exactly (None: run the whole schedule).
+        curriculum: sparser scenes early in training, e.g. ``"0.15:2-3,0.3:3-5,0.5:4-7"`` (2-3 objects for the
+            first 15% of the steps, ...; the world's own scenes after 50%); see :class:`CurriculumStreams`.
 
     Returns:
         The trained model (in eval mode).
@@ -230,7 +282,12 @@ def train(
     model.train()
     params = list(model.named_parameters())
     opt, sched = adamw_schedule(params, lr, steps)
-    streams = TaskStreams(generator, tuple(names), steps * batch_size + 1)
+    stages = parse_curriculum(curriculum)
+    streams: Any = (
+        CurriculumStreams(module, tuple(names), stages, steps)
+        if stages
+        else TaskStreams(generator, tuple(names), steps * batch_size + 1)
+    )
     draw = np.random.default_rng(seed)
     watch = held_out(generator, tuple(names), n_eval, seed=7)
     meta: dict[str, Any] = {
@@ -239,9 +296,12 @@ def train(
         "task_weights": {t: float(p) for t, p in zip(names, probs)}, "loss": "answer tokens only",
         "threads": torch.get_num_threads(), "torch": torch.__version__,
     }  # fmt: skip
+    if stages:
+        meta["curriculum"] = curriculum
     start, running, history = time.time(), 0.0, []
     last = steps if stop_after is None else min(steps, stop_after)
     for step in range(last):
+        streams.step = step
         batch_tasks = draw.choice(names, size=batch_size, p=probs)
         batch = encode_chat([streams.next(str(t)) for t in batch_tasks], processor, n_image)
         labels = batch.pop("labels")
@@ -279,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-every", type=int, default=50)
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--stop-after", type=int, default=None, help="stop after this many steps of the schedule")
+    parser.add_argument("--curriculum", default=None, help="sparser scenes early, e.g. 0.15:2-3,0.3:3-5,0.5:4-7")
     # one thread: on a machine shared with other jobs, OpenMP threads spin at every barrier while the other
     # core is taken (two threads on two shared cores ran up to 20x slower)
     parser.add_argument("--threads", type=int, default=1)
@@ -289,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         args.world, args.steps, args.batch_size, args.lr, args.seed, out, args.patch, args.hidden,
         args.vision_layers, args.text_layers, args.heads, args.layout,
         log_every=args.log_every, eval_every=args.eval_every, stop_after=args.stop_after,
+        curriculum=args.curriculum,
     )  # fmt: skip
     return 0
 
