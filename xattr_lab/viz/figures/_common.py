@@ -10,6 +10,24 @@ import numpy as np
 
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 13}
 
+# "contours" is the views' name for iso-lines (explanation_view, comparison_view, js/); the figures first
+# took "contour", so that spelling stays accepted as an alias.
+OVERLAY_ALIASES = {"contour": "contours"}
+
+
+def check_overlay(overlay: Any, accepted: tuple[str, ...]) -> str:
+    """The canonical name of an ``overlay`` among ``accepted`` (``"contour"`` is read as ``"contours"``).
+
+    Raises:
+        ValueError: when ``overlay`` is none of ``accepted`` nor an alias of one; the message lists them.
+    """
+    name = OVERLAY_ALIASES.get(overlay, overlay) if isinstance(overlay, str) else overlay
+    if name not in accepted:
+        aliases = [f"{a!r} for {c!r}" for a, c in OVERLAY_ALIASES.items() if c in accepted]
+        also = f" (alias {', '.join(aliases)})" if aliases else ""
+        raise ValueError(f"overlay: expected one of {', '.join(map(repr, accepted))}{also}, got {overlay!r}")
+    return name
+
 
 def go() -> Any:
     """``plotly.graph_objects``, imported on first use (plotly is heavy and only figures need it)."""

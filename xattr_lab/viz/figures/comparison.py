@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.viz.figures._common import map_scale, subplots
+from xattr_lab.viz.figures._common import check_overlay, map_scale, subplots
 
 _METRICS = (("insertion_auc", "ins"), ("deletion_auc", "del"), ("pointing_game", "PG"))
 
@@ -29,15 +29,19 @@ def comparison_figure(c: Any, shared_scale: bool = False, cols: int | None = Non
         shared_scale: one colour range for all methods (default: each method on its own range, so no map
             looks blank because another method's scores are larger).
         cols: maps per row (default: up to 3).
-        overlay: ``"blend"`` or ``"contour"`` (see :func:`~xattr_lab.viz.figures.explanation.explanation_figure`).
+        overlay: ``"blend"`` or ``"contours"`` (``"contour"`` is accepted as an alias; see
+            :func:`~xattr_lab.viz.figures.explanation.explanation_figure`).
 
     Returns:
         A ``plotly.graph_objects.Figure``.
+
+    Raises:
+        ValueError: for an unknown ``overlay`` (the message lists the accepted names), a comparison without
+            explanations or ``cols`` below 1.
     """
     from xattr_lab.viz.figures.explanation import map_traces
 
-    if overlay not in ("blend", "contour"):
-        raise ValueError(f"overlay: expected 'blend' or 'contour', got {overlay!r}")
+    overlay = check_overlay(overlay, ("blend", "contours"))
     explanations = list(c.explanations)
     if not explanations:
         raise ValueError("c: this comparison holds no explanation to draw (every method failed)")

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.viz.figures._common import go, map_scale, subplots
+from xattr_lab.viz.figures._common import check_overlay, go, map_scale, subplots
 
-OVERLAYS = ("blend", "contour", "beside")
+# As the views name them; "contour" is still accepted for "contours" (see _common.OVERLAY_ALIASES).
+OVERLAYS = ("blend", "contours", "beside")
 
 
 def _title(e: Any) -> str:
@@ -26,12 +27,16 @@ def _title(e: Any) -> str:
 
 
 def map_traces(image: np.ndarray, pixel_map: np.ndarray, overlay: str, colorbar: dict[str, Any]) -> list[Any]:
-    """The image trace and the map trace drawn over it (``blend``: translucent heatmap; ``contour``: lines)."""
+    """The image trace and the map trace drawn over it (``blend``: translucent heatmap; ``contours``: lines).
+
+    ``"contour"`` is read as ``"contours"``.
+    """
+    overlay = check_overlay(overlay, OVERLAYS)
     g = go()
     scale = map_scale(pixel_map)
     traces: list[Any] = [g.Image(z=np.asarray(image, dtype=np.uint8), hoverinfo="skip")]
     z = np.asarray(pixel_map, dtype=np.float64)
-    if overlay == "contour":
+    if overlay == "contours":
         traces.append(
             g.Contour(
                 z=z, colorscale=scale["colorscale"], zmin=scale["zmin"], zmax=scale["zmax"], ncontours=8,
@@ -49,15 +54,18 @@ def explanation_figure(e: Any, overlay: str = "blend", curves: bool = False) -> 
 
     Args:
         e: an Explanation.
-        overlay: ``"blend"`` (translucent map), ``"contour"`` (iso-lines over the untouched image: readable when
-            the question is about colours) or ``"beside"`` (image and map side by side).
+        overlay: ``"blend"`` (translucent map), ``"contours"`` (iso-lines over the untouched image: readable
+            when the question is about colours) or ``"beside"`` (image and map side by side), as the views
+            name them; ``"contour"`` is accepted as an alias of ``"contours"``.
         curves: add a panel with the mean insertion and deletion curves.
 
     Returns:
         A ``plotly.graph_objects.Figure``.
+
+    Raises:
+        ValueError: for an unknown ``overlay`` (the message lists the accepted names).
     """
-    if overlay not in OVERLAYS:
-        raise ValueError(f"overlay: expected one of {OVERLAYS}, got {overlay!r}")
+    overlay = check_overlay(overlay, OVERLAYS)
     image = np.asarray(e.generation.image)
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=-1)
