@@ -1,4 +1,5 @@
-"""plotly figures' ``overlay`` names: ``"contours"`` as the views spell it, ``"contour"`` kept as an alias."""
+"""plotly figures' ``overlay`` names (``"contours"`` as the views spell it, ``"contour"`` kept as an alias) and
+the map trace found by name, not by position."""
 
 from __future__ import annotations
 
@@ -49,3 +50,15 @@ def test_a_bad_overlay_names_the_accepted_values(comparison):
     with pytest.raises(ValueError, match="overlay"):
         explanation_figure(e, overlay=["contours"])
 
+
+@pytest.mark.parametrize("overlay", ["blend", "contours", "beside"])
+def test_the_map_colour_bar_sits_right_of_the_map_when_curves_are_drawn(comparison, overlay):
+    fig = explanation_figure(comparison["eagle"], overlay=overlay, curves=True)
+    maps = [tr for tr in fig.data if tr.name == "map"]
+    assert len(maps) == 1 and maps[0].type in ("heatmap", "contour")
+    dom = fig.layout["xaxis2" if overlay == "beside" else "xaxis"].domain
+    assert maps[0].colorbar.x == pytest.approx(dom[1] + 0.01)
+    assert maps[0].colorbar.title.text == "score"
+    curves = [tr for tr in fig.data if tr.type == "scatter"]
+    assert [tr.name for tr in curves] == ["insertion", "deletion"]
+    assert all(tr.marker.colorbar.x is None for tr in curves)

@@ -29,7 +29,7 @@ def _title(e: Any) -> str:
 def map_traces(image: np.ndarray, pixel_map: np.ndarray, overlay: str, colorbar: dict[str, Any]) -> list[Any]:
     """The image trace and the map trace drawn over it (``blend``: translucent heatmap; ``contours``: lines).
 
-    ``"contour"`` is read as ``"contours"``.
+    The map trace is named ``"map"`` (figures find it by that name). ``"contour"`` is read as ``"contours"``.
     """
     overlay = check_overlay(overlay, OVERLAYS)
     g = go()
@@ -102,6 +102,6 @@ def explanation_figure(e: Any, overlay: str = "blend", curves: bool = False) -> 
         fig.update_yaxes(title_text="p(token)", rangemode="tozero", row=1, col=col)
         # The colour bar sits right of the map, before the curves panel.
         dom = fig.layout["xaxis2" if beside else "xaxis"].domain
-        fig.data[-3].update(colorbar={**bar, "x": dom[1] + 0.01, "len": 0.8})
+        fig.update_traces(colorbar={**bar, "x": dom[1] + 0.01, "len": 0.8}, selector={"name": "map"})
     fig.update_layout(title={"text": _title(e), "x": 0.02}, width=440 * cols + 120, height=540, margin={"t": 110})
     return fig
