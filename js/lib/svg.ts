@@ -1,6 +1,5 @@
-// Minimal SVG charting: elements, linear/log scales and axes. Text goes through textContent only.
-
-import { fmt, logTicks, niceTicks } from "./format";
+// Minimal SVG charting: elements, linear/log scales and the axis frame. Text goes through textContent
+// only. Ticks and tick labels live in ticks.ts (niceScale, niceAxes): one tick system for every view.
 
 const NS = "http://www.w3.org/2000/svg";
 
@@ -15,6 +14,8 @@ export function s<K extends keyof SVGElementTagNameMap>(
   return el;
 }
 
+const noTicks = (): number[] => [];
+
 export interface Scale {
   (v: number): number;
   invert(px: number): number;
@@ -23,7 +24,7 @@ export interface Scale {
   log: boolean;
 }
 
-/** A linear (or log10) scale from domain [d0, d1] to pixels [r0, r1]. */
+/** A linear (or log10) scale from domain [d0, d1] to pixels [r0, r1]; no ticks (niceScale adds them). */
 export function scale(d0: number, d1: number, r0: number, r1: number, log = false): Scale {
   if (log) {
     const l0 = Math.log10(d0);
@@ -32,7 +33,7 @@ export function scale(d0: number, d1: number, r0: number, r1: number, log = fals
     const fn = (v: number): number => r0 + ((Math.log10(Math.max(v, d0 * 1e-3)) - l0) / span) * (r1 - r0);
     return Object.assign(fn, {
       invert: (px: number) => 10 ** (l0 + ((px - r0) / (r1 - r0)) * span),
-      ticks: () => logTicks(d0, d1),
+      ticks: noTicks,
       domain: [d0, d1] as [number, number],
       log: true,
     });
@@ -41,7 +42,7 @@ export function scale(d0: number, d1: number, r0: number, r1: number, log = fals
   const fn = (v: number): number => r0 + ((v - d0) / span) * (r1 - r0);
   return Object.assign(fn, {
     invert: (px: number) => d0 + ((px - r0) / (r1 - r0)) * span,
-    ticks: (count = 5) => niceTicks(d0, d1, count),
+    ticks: noTicks,
     domain: [d0, d1] as [number, number],
     log: false,
   });
@@ -100,27 +101,6 @@ export function axisLabels(g: SVGGElement, f: Frame, b: PlotBox, xLabel: string,
       x: -(b.y0 + b.y1) / 2, y: 11, transform: "rotate(-90)", "text-anchor": "middle", class: "xl-label",
     }, yLabel));
   }
-}
-
-/** Draw x and y axes with ticks and labels into `g`. */
-export function axes(g: SVGGElement, f: Frame, x: Scale, y: Scale, xLabel = "", yLabel = ""): void {
-  const box = axisFrame(g, f);
-  const { x0, x1, y0, y1 } = box;
-  for (const t of x.ticks(Math.max(2, Math.floor((x1 - x0) / 70)))) {
-    const px = x(t);
-    if (px < x0 - 0.5 || px > x1 + 0.5) continue;
-    g.append(s("path", { d: `M${px},${y0}v4`, class: "xl-axis" }));
-    g.append(s("path", { d: `M${px},${y0}V${y1}`, class: "xl-grid" }));
-    g.append(s("text", { x: px, y: y0 + 15, "text-anchor": "middle", class: "xl-tick" }, fmt(t, 3)));
-  }
-  for (const t of y.ticks(Math.max(2, Math.floor((y0 - y1) / 40)))) {
-    const py = y(t);
-    if (py < y1 - 0.5 || py > y0 + 0.5) continue;
-    g.append(s("path", { d: `M${x0 - 4},${py}h4`, class: "xl-axis" }));
-    g.append(s("path", { d: `M${x0},${py}H${x1}`, class: "xl-grid" }));
-    g.append(s("text", { x: x0 - 6, y: py + 4, "text-anchor": "end", class: "xl-tick" }, fmt(t, 3)));
-  }
-  axisLabels(g, f, box, xLabel, yLabel);
 }
 
 /** An SVG path through (xs[i], ys[i]); non-finite points break the line. */

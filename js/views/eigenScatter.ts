@@ -6,7 +6,8 @@ import { type Bus, disposer } from "../lib/bus";
 import { h } from "../lib/dom";
 import { fmt } from "../lib/format";
 import { busSelect } from "../lib/picker";
-import { axes, type Frame, s, scale, svgPoint } from "../lib/svg";
+import { type Frame, s, svgPoint } from "../lib/svg";
+import { niceAxes, niceScale } from "../lib/ticks";
 
 export interface EigenData {
   eig_real?: unknown;
@@ -62,9 +63,9 @@ export function renderEigenScatter(el: HTMLElement, data: EigenData, bus: Bus): 
     const ph = f.height - f.top - f.bottom;
     const span = Math.max((x1 - x0) / pw, (y1 - y0) / ph, 1e-9) * 1.1;
     const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-    const x = scale(cx - (span * pw) / 2, cx + (span * pw) / 2, f.left, f.width - f.right);
-    const y = scale(cy - (span * ph) / 2, cy + (span * ph) / 2, f.height - f.bottom, f.top);
-    axes(axisG, f, x, y, "Re λ", "Im λ");
+    const x = niceScale(cx - (span * pw) / 2, cx + (span * pw) / 2, f.left, f.width - f.right);
+    const y = niceScale(cy - (span * ph) / 2, cy + (span * ph) / 2, f.height - f.bottom, f.top);
+    niceAxes(axisG, f, x, y, "Re λ", "Im λ");
     zero.replaceChildren();
     if (x.domain[0] < 0 && x.domain[1] > 0) zero.append(s("path", { d: `M${x(0)},${f.top}V${f.height - f.bottom}`, class: "xl-zero" }));
     if (y.domain[0] < 0 && y.domain[1] > 0) zero.append(s("path", { d: `M${f.left},${y(0)}H${f.width - f.right}`, class: "xl-zero" }));
