@@ -32,24 +32,44 @@ def check_seed(seed: Any) -> int:
     return int(seed)
 
 
+def answer_ids(value: Any, name: str, *, arrays_1d: bool = True) -> list[Any] | None:
+    """The checks ``target=`` and ``contrast=`` share: an answer is a non-empty text or a non-empty id list.
+
+    Returns ``None`` for a text, else the items as a list (an array or tensor through ``tolist()``); the
+    items themselves are left to the caller, whose messages differ (``check_target`` and
+    ``check_contrast``).
+
+    Args:
+        value: the answer (not None).
+        name: the argument's name, first word of every message.
+        arrays_1d: read only arrays with a ``dtype`` through ``tolist()`` and refuse those that are not 1-D
+            (``target``'s rule); when False anything with ``tolist()`` is read through it (``contrast``'s).
+
+    Raises:
+        ValueError: for an empty text, an empty list or (``arrays_1d``) an array that is not 1-D.
+        TypeError: for a value that is neither a str nor a list of token ids.
+    """
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError(f"{name}: expected a non-empty answer text, got an empty string")
+        return None
+    items = value
+    if hasattr(value, "tolist") and (hasattr(value, "dtype") or not arrays_1d):  # numpy array or torch tensor
+        if arrays_1d and getattr(value, "ndim", 1) != 1:
+            raise ValueError(f"{name}: expected a 1-D sequence of token ids, got shape {tuple(value.shape)}")
+        items = value.tolist()
+    if not _is_list(items):
+        raise TypeError(f"{name}: expected a str or a list of token ids, got {type(value).__name__}")
+    items = list(items)
+    if not items:
+        raise ValueError(f"{name}: expected at least one token id, got an empty list")
+    return items
+
+
 def check_target(target: Any) -> None:
     """None, a non-empty string, or a non-empty sequence of non-negative integer token ids."""
-    if target is None:
-        return
-    if isinstance(target, str):
-        if not target.strip():
-            raise ValueError("target: expected a non-empty answer text, got an empty string")
-        return
-    if hasattr(target, "tolist") and hasattr(target, "dtype"):  # numpy array or torch tensor
-        if getattr(target, "ndim", 1) != 1:
-            raise ValueError(f"target: expected a 1-D sequence of token ids, got shape {tuple(target.shape)}")
-        target = target.tolist()
-    if not _is_list(target):
-        raise TypeError(f"target: expected a str or a list of token ids, got {type(target).__name__}")
-    items = list(target)
-    if not items:
-        raise ValueError("target: expected at least one token id, got an empty list")
-    for i, t in enumerate(items):
+    items = None if target is None else answer_ids(target, "target")
+    for i, t in enumerate(items or ()):
         if isinstance(t, bool) or not isinstance(t, numbers.Integral):
             raise TypeError(
                 f"target: expected token ids (ints), got {type(t).__name__} {t!r} at index {i}; "

@@ -37,23 +37,16 @@ def check_contrast(contrast: Any, method: str, params: dict[str, Any], prefix: A
         ValueError: for an empty contrast, a method that cannot explain a margin, LiMA ``candidates`` or an
             unknown ``contrast_prefix``.
     """
+    from xattr_lab.attr.arguments import answer_ids
     from xattr_lab.scoring.contrast import check_prefix
 
     check_prefix(prefix)
     if contrast is None:
         return
-    if isinstance(contrast, str):
-        if not contrast.strip():
-            raise ValueError("contrast: expected a non-empty answer text, got an empty string")
-    else:
-        items = contrast.tolist() if hasattr(contrast, "tolist") else contrast
-        if not isinstance(items, (list, tuple, range)):
-            raise TypeError(f"contrast: expected a str or a list of token ids, got {type(contrast).__name__}")
-        if not items:
-            raise ValueError("contrast: expected at least one token id, got an empty list")
-        for i, t in enumerate(items):
-            if isinstance(t, bool) or not isinstance(t, numbers.Integral) or int(t) < 0:
-                raise TypeError(f"contrast: expected token ids (ints >= 0), got {t!r} at index {i}")
+    # The shape checks are target='s (answer_ids); a bad id, negative ones included, is a TypeError here.
+    for i, t in enumerate(answer_ids(contrast, "contrast", arrays_1d=False) or ()):
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or int(t) < 0:
+            raise TypeError(f"contrast: expected token ids (ints >= 0), got {t!r} at index {i}")
     if method not in CONTRAST_METHODS:
         raise ValueError(
             f"contrast: method {method!r} explains one target only; contrastive methods are {sorted(CONTRAST_METHODS)}"
