@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -185,12 +186,17 @@ def _rmdir_if_empty(path: Path) -> None:
 
 
 # -- load ----------------------------------------------------------------------------------------------------
-def load_result(path: str | os.PathLike, kind: str | None = None) -> tuple[str, dict[str, Any], dict[str, np.ndarray]]:
-    """Read a result written by :func:`save_result` and verify it.
+def load_result(
+    path: str | os.PathLike, kind: str | None = None, *, accept: Callable[[str], None] | None = None
+) -> tuple[str, dict[str, Any], dict[str, np.ndarray]]:
+    """Read a result written by :func:`save_result` and verify it (``result.json`` is parsed once).
 
     Args:
         path: the directory written by ``save_result``.
         kind: the expected result type, or None to accept any.
+        accept: called with the stored kind as soon as ``result.json`` is parsed, before the arrays are
+            read; it raises ``ResultFileError`` to refuse the kind (``xattr_lab.load`` dispatches with it,
+            so it needs no second parse of the pointer to learn the kind).
 
     Returns:
         ``(kind, meta, arrays)``.
@@ -207,6 +213,8 @@ def load_result(path: str | os.PathLike, kind: str | None = None) -> tuple[str, 
         doc = _read_pointer(target)
         if kind is not None and doc["kind"] != kind:
             raise ResultFileError(f"path: {target} holds a {doc['kind']!r}, expected a {kind!r}")
+        if accept is not None:
+            accept(doc["kind"])
         try:
             array_bytes = _read_arrays(target, doc)
             break
@@ -227,15 +235,6 @@ def load_result(path: str | os.PathLike, kind: str | None = None) -> tuple[str, 
     if not isinstance(meta, dict):
         raise ResultFileError(f"path: {target}/{POINTER} has a meta entry that is not a JSON object")
     return doc["kind"], meta, _parse_arrays(array_bytes, target / doc["arrays_file"])
-
-
-def read_kind(path: str | os.PathLike) -> str:
-    """The result type stored at ``path`` (for dispatch in ``xattr_lab.load``)."""
-    try:
-        target = _target(path)
-    except (TypeError, ValueError) as err:
-        raise ResultFileError(str(err)) from None
-    return _read_pointer(target)["kind"]
 
 
 def _open_regular(file: Path) -> int:

@@ -195,9 +195,16 @@ class Explanation:
         Raises:
             xattr_lab.results._store.ResultFileError: for a missing, truncated, tampered or inconsistent file.
         """
-        from xattr_lab.results._store import ResultFileError, load_result
+        from xattr_lab.results._store import load_result
 
         _, meta, arrays = load_result(path, KIND)
+        return cls._from_loaded(path, meta, arrays)
+
+    @classmethod
+    def _from_loaded(cls, path: str | os.PathLike, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Explanation:
+        """Rebuild from what ``load_result`` read and verified (``xattr_lab.load`` calls it after one parse)."""
+        from xattr_lab.results._store import ResultFileError
+
         try:
             return _from_store(meta, arrays)
         except (KeyError, TypeError, ValueError, IndexError) as err:

@@ -161,6 +161,13 @@ class SpectrumReport:
             xattr_lab.results._store.ResultFileError: for a missing, truncated, tampered or inconsistent file.
         """
         _, meta, arrays = load_result(path, "SpectrumReport")
+        return cls._from_loaded(path, meta, arrays)
+
+    @classmethod
+    def _from_loaded(
+        cls, path: str | os.PathLike, meta: dict[str, Any], arrays: dict[str, np.ndarray]
+    ) -> SpectrumReport:
+        """Rebuild from what ``load_result`` read and verified (``xattr_lab.load`` calls it after one parse)."""
         try:
             return _report_from_store(cls, meta, arrays)
         except (KeyError, TypeError, ValueError, IndexError) as err:
