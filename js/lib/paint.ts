@@ -5,6 +5,9 @@ import { colourRGB, type Normaliser } from "./colors";
 import type { RGBAImage } from "./image";
 import type { Regions } from "./regions";
 
+/** A pixel's colour as unrounded 0..255 floats, edited in place by the per-pixel helpers below. */
+export type RGB = [number, number, number];
+
 export function paintHeat(
   canvas: HTMLCanvasElement,
   image: RGBAImage | null,
@@ -20,36 +23,30 @@ export function paintHeat(
   const out = ctx.createImageData(width, height);
   const px = out.data;
   const iso = style === "contours" && values ? contours(values, norm, width, height) : null;
+  const c: RGB = [0, 0, 0];
   for (let p = 0; p < width * height; p++) {
     const o = p * 4;
-    let r = image ? image.data[o] : 128;
-    let g = image ? image.data[o + 1] : 128;
-    let b = image ? image.data[o + 2] : 128;
+    c[0] = image ? image.data[o] : 128;
+    c[1] = image ? image.data[o + 1] : 128;
+    c[2] = image ? image.data[o + 2] : 128;
     const v = values && !iso ? values[p] : NaN;
     if (Number.isFinite(v)) {
       const tv = norm(v);
-      const c = colourRGB(tv, norm.scale);
+      const m = colourRGB(tv, norm.scale);
       const a = norm.scale === "coolwarm" ? alpha * (0.1 + 0.9 * Math.min(1, Math.abs(2 * tv - 1) * 1.4)) : alpha;
-      r += (c[0] - r) * a;
-      g += (c[1] - g) * a;
-      b += (c[2] - b) * a;
+      c[0] += (m[0] - c[0]) * a;
+      c[1] += (m[1] - c[1]) * a;
+      c[2] += (m[2] - c[2]) * a;
     }
     if (regions && regions.edge[p]) {
-      r = r * 0.6 + 100;
-      g = g * 0.6 + 100;
-      b = b * 0.6 + 100;
+      c[0] = c[0] * 0.6 + 100;
+      c[1] = c[1] * 0.6 + 100;
+      c[2] = c[2] * 0.6 + 100;
     }
-    if (iso) {
-      if (!Number.isNaN(iso.line[p])) [r, g, b] = lineColour(iso.line[p], norm);
-      else if (iso.halo[p]) {
-        r *= 0.25;
-        g *= 0.25;
-        b *= 0.25;
-      }
-    }
-    px[o] = r;
-    px[o + 1] = g;
-    px[o + 2] = b;
+    if (iso) shadeContour(c, iso, p, norm);
+    px[o] = c[0];
+    px[o + 1] = c[1];
+    px[o + 2] = c[2];
     px[o + 3] = 255;
   }
   ctx.putImageData(out, 0, 0);
@@ -131,4 +128,23 @@ export function contours(
 export function lineColour(t: number, norm: Normaliser): [number, number, number] {
   if (norm.scale === "coolwarm") return colourRGB(t < 0.5 ? Math.min(t, 0.15) : Math.max(t, 0.85), "coolwarm");
   return colourRGB(t, "viridis");
+}
+
+/**
+ * The contour style at pixel `p`, in place on `rgb` (the pixel's colour so far): the iso-line's colour on
+ * a line, a thin dark rim (a quarter of the brightness) beside one, so lines read on light and dark
+ * objects alike; elsewhere the pixel is left as it is.
+ */
+export function shadeContour(rgb: RGB, iso: Contours, p: number, norm: Normaliser): void {
+  const t = iso.line[p];
+  if (!Number.isNaN(t)) {
+    const c = lineColour(t, norm);
+    rgb[0] = c[0];
+    rgb[1] = c[1];
+    rgb[2] = c[2];
+  } else if (iso.halo[p]) {
+    rgb[0] *= 0.25;
+    rgb[1] *= 0.25;
+    rgb[2] *= 0.25;
+  }
 }

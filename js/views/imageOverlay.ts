@@ -13,7 +13,7 @@ import { scheduler } from "../lib/frame";
 import { fmt, pct } from "../lib/format";
 import { decodeImage, imageShape, type RGBAImage, rawImage, upsampleImage, upscaleFactor } from "../lib/image";
 import { legend } from "../lib/legend";
-import { contours, lineColour } from "../lib/paint";
+import { contours, type RGB, shadeContour } from "../lib/paint";
 import { rowMap } from "../lib/rows";
 import { insertionGains, type MapSource, mapSource, regionsAtStep, regionsOf, type Regions } from "../lib/regions";
 
@@ -184,51 +184,43 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
     }
     const showEdges = regions && outlines.checked;
     const iso = style === "contours" && vals && norm ? contours(vals, norm, width, height, 5, (p) => !!regions && hidden[regions.labels[p]] === 1) : null;
+    const c: RGB = [0, 0, 0];
     for (let p = 0; p < width * height; p++) {
       const o = p * 4;
-      let r = image ? image.data[o] : 128;
-      let g = image ? image.data[o + 1] : 128;
-      let b = image ? image.data[o + 2] : 128;
+      c[0] = image ? image.data[o] : 128;
+      c[1] = image ? image.data[o + 1] : 128;
+      c[2] = image ? image.data[o + 2] : 128;
       const reg = regions ? regions.labels[p] : -1;
       if (regions && hidden[reg]) {
-        const lum = 0.3 * r + 0.59 * g + 0.11 * b;
-        r = g = b = 110 + 0.15 * lum;
+        const lum = 0.3 * c[0] + 0.59 * c[1] + 0.11 * c[2];
+        c[0] = c[1] = c[2] = 110 + 0.15 * lum;
       } else if (vals && alpha > 0) {
         const v = vals[p];
         if (Number.isFinite(v)) {
           const tv = norm(v);
-          const c = colourRGB(tv, norm.scale);
+          const m = colourRGB(tv, norm.scale);
           // Diverging: near-zero is see-through, so the image shows where nothing is attributed.
           const a = norm.scale === "coolwarm" ? alpha * (0.1 + 0.9 * Math.min(1, Math.abs(2 * tv - 1) * 1.4)) : alpha;
-          r += (c[0] - r) * a;
-          g += (c[1] - g) * a;
-          b += (c[2] - b) * a;
+          c[0] += (m[0] - c[0]) * a;
+          c[1] += (m[1] - c[1]) * a;
+          c[2] += (m[2] - c[2]) * a;
         }
       }
       if (showEdges && regions!.edge[p]) {
         if (reg === hover) {
-          r = 232;
-          g = 89;
-          b = 12;
+          c[0] = 232;
+          c[1] = 89;
+          c[2] = 12;
         } else {
-          r = r * 0.45 + 140;
-          g = g * 0.45 + 140;
-          b = b * 0.45 + 140;
+          c[0] = c[0] * 0.45 + 140;
+          c[1] = c[1] * 0.45 + 140;
+          c[2] = c[2] * 0.45 + 140;
         }
       }
-      if (iso) {
-        const t = iso.line[p];
-        if (!Number.isNaN(t)) [r, g, b] = lineColour(t, norm);
-        else if (iso.halo[p]) {
-          // A thin dark rim: the coloured line reads against light and dark objects alike.
-          r *= 0.25;
-          g *= 0.25;
-          b *= 0.25;
-        }
-      }
-      px[o] = r;
-      px[o + 1] = g;
-      px[o + 2] = b;
+      if (iso) shadeContour(c, iso, p, norm);
+      px[o] = c[0];
+      px[o + 1] = c[1];
+      px[o + 2] = c[2];
       px[o + 3] = 255;
     }
     ctx.putImageData(out, 0, 0);
