@@ -140,13 +140,13 @@ def ground_truth_pointing(pixel_map: Any, sample: Any, cue: bool, mask_hit: floa
     return row
 
 
-def pointing_ceiling(regions: str, sample: Any, cue: bool) -> dict[str, float]:
+def pointing_ceiling(regions: Any, sample: Any, cue: bool) -> dict[str, float]:
     """Whether a region-level map *could* win each pointing game on this scene (1.0) or not (0.0).
 
     A flat maximum wins when most of its pixels are inside the ground truth (see
     :func:`xattr_lab.metrics.localisation.pointing_game`), so a region-level method wins at best on scenes
     where some region of the partition is mostly inside the mask. Pixel-level maps are not bound by this.
-    NaN where the scene has no such ground truth.
+    NaN where the scene has no such ground truth. ``regions``: a spec, or the scene's prebuilt ``Regions``.
     """
     from xattr_lab.inputs.regions import make_regions
 
@@ -327,9 +327,15 @@ def render_leaderboard(board: dict[str, Any], title: str, reference: str = "eagl
     return "\n".join(lines)
 
 
-def ceiling_summary(samples: list[Any], regions: str, cue: bool) -> dict[str, float]:
-    """Share of scenes where a region-level map could win each pointing game (see :func:`pointing_ceiling`)."""
-    per = [pointing_ceiling(regions, s, cue) for s in samples]
+def ceiling_summary(
+    samples: list[Any], regions: str, cue: bool, per: list[dict[str, float]] | None = None
+) -> dict[str, float]:
+    """Share of scenes where a region-level map could win each pointing game (see :func:`pointing_ceiling`).
+
+    ``per``: the scenes' :func:`pointing_ceiling` results when the caller already has them (on the regions
+    it built for the methods), so the partitions are not made again.
+    """
+    per = [pointing_ceiling(regions, s, cue) for s in samples] if per is None else per
     keys = ("mask", "cue") if cue else ("mask",)
     return {k: float(np.nanmean([p[k] for p in per])) if any(np.isfinite(p[k]) for p in per) else float("nan")
             for k in keys}  # fmt: skip
