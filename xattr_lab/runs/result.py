@@ -8,9 +8,11 @@ Explanation, and the failed rows. Its view lives in :mod:`xattr_lab.viz.run_view
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,15 @@ def _lower_is_better(metric: str) -> bool:
 
 def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+
+
+def _mean(values: list[float]) -> float:
+    """The mean of the finite values, NaN when none is (as :func:`~xattr_lab.metrics.uncertainty.bootstrap_ci`)."""
+    import numpy as np
+
+    arr = np.asarray(values, dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    return float(arr.mean()) if arr.size else math.nan
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,8 +71,28 @@ class Run:
         return list(self.config.get("methods", []))
 
     def rows(self) -> list[dict[str, Any]]:
-        """The table as a list of dicts."""
-        return self.table.to_pylist()
+        """The table as a list of dicts (fresh ones on each call: a caller may change them)."""
+        return [self._fresh(r) for r in self._rows]
+
+    @cached_property
+    def _rows(self) -> tuple[dict[str, Any], ...]:
+        # The table is immutable once loaded: convert it once (``to_pylist`` builds every cell anew, the
+        # cost of each leaderboard, drill-down and view); read-only inside this class.
+        return tuple(self.table.to_pylist())
+
+    @cached_property
+    def _nested(self) -> tuple[str, ...]:
+        """Columns whose cells are containers (struct, list, map): copied deeply when handed out."""
+        import pyarrow as pa
+
+        return tuple(f.name for f in self.table.schema if pa.types.is_nested(f.type))
+
+    def _fresh(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A copy of a cached row, as ``to_pylist`` would give it anew (scalars are immutable: shared)."""
+        out = dict(row)
+        for name in self._nested:
+            out[name] = copy.deepcopy(out[name])
+        return out
 
     def counts(self) -> dict[str, int]:
         """``total`` units of the run, ``ok``, ``error`` and ``missing`` (not run yet or cut off)."""
@@ -72,7 +103,7 @@ class Run:
 
     def failed(self) -> list[dict[str, Any]]:
         """The rows of units that raised (``status == "error"``), with their error text."""
-        return [r for r in self.rows() if r.get("status") == "error"]
+        return [self._fresh(r) for r in self._rows if r.get("status") == "error"]
 
     def tasks(self) -> list[str]:
         """The tasks present in the table, in order of appearance (samples without a task have none)."""
@@ -112,19 +143,8 @@ class Run:
         """
         from xattr_lab.metrics.uncertainty import bootstrap_ci, paired_difference
 
-        if metric not in self.table.column_names:
-            numeric = [c for c in self.table.column_names if c in VIEW_METRICS or "auc" in c or "@" in c]
-            raise ValueError(f"metric: {metric!r} is not a column of this run; e.g. {', '.join(numeric[:8])}")
-        rows = [r for r in self.rows() if r.get("status") == "ok"]
-        present = self.tasks()
-        if task is not None and task != ALL_TASKS and task not in present:
-            raise ValueError(f"task: {task!r} is not in this run; tasks: {', '.join([ALL_TASKS, *present])}")
-        tasks = [ALL_TASKS, *present] if task is None else [task]  # None: the pooled board, then each task
         out = []
-        for t in tasks:
-            in_task = rows if t == ALL_TASKS else [r for r in rows if r.get("task") is not None and str(r["task"]) == t]
-            values = {m: {r["sample_id"]: _number(r.get(metric)) for r in in_task if r["method"] == m}
-                      for m in self.methods}  # fmt: skip
+        for t, values in self._values(task, metric):
             ref = values.get(reference) if reference is not None else None
             for m in self.methods:
                 est = bootstrap_ci(list(values[m].values()), n_boot=n_boot, seed=seed)
@@ -148,8 +168,32 @@ class Run:
         """
         from xattr_lab.metrics.uncertainty import saturation
 
-        board = self.leaderboard(task, "insertion_auc", None, n_boot=1)
-        return saturation({b["method"]: b["mean"] for b in board}, random=random)
+        # Only the means: the leaderboard's (bootstrap_ci's: the mean of the finite values, NaN for none)
+        # without its intervals and paired figures. A later block wins a method, as in the board's dict.
+        blocks = self._values(task, "insertion_auc")
+        means = {m: _mean(list(v.values())) for _, values in blocks for m, v in values.items()}
+        return saturation(means, random=random)
+
+    def _values(self, task: str | None, metric: str) -> list[tuple[str, dict[str, dict[Any, float]]]]:
+        """Per task (``task``'s, or the pooled one then each), ``method -> {sample_id: value}`` of ok rows.
+
+        Raises:
+            ValueError: an unknown metric or task.
+        """
+        if metric not in self.table.column_names:
+            numeric = [c for c in self.table.column_names if c in VIEW_METRICS or "auc" in c or "@" in c]
+            raise ValueError(f"metric: {metric!r} is not a column of this run; e.g. {', '.join(numeric[:8])}")
+        rows = [r for r in self._rows if r.get("status") == "ok"]
+        present = self.tasks()
+        if task is not None and task != ALL_TASKS and task not in present:
+            raise ValueError(f"task: {task!r} is not in this run; tasks: {', '.join([ALL_TASKS, *present])}")
+        tasks = [ALL_TASKS, *present] if task is None else [task]  # None: the pooled board, then each task
+        out = []
+        for t in tasks:
+            in_task = rows if t == ALL_TASKS else [r for r in rows if r.get("task") is not None and str(r["task"]) == t]
+            out.append((t, {m: {r["sample_id"]: _number(r.get(metric)) for r in in_task if r["method"] == m}
+                            for m in self.methods}))  # fmt: skip
+        return out
 
     # -- drill-down ------------------------------------------------------------------------------------------
     def explanation(self, sample_id: Any, method: str) -> Explanation:
@@ -162,7 +206,7 @@ class Run:
         from xattr_lab.results.explanation import Explanation
 
         key = f"{sample_id}/{method}"
-        for row in self.rows():
+        for row in self._rows:
             if row.get("key") == key:
                 if row.get("status") != "ok":
                     raise KeyError(f"{key} failed: {str(row.get('error') or '').splitlines()[0]}")
@@ -185,7 +229,7 @@ class Run:
                 math.isfinite(_number(v)) for v in self.table.column(metric).to_pylist()
             ):
                 boards[metric] = self.leaderboard(None, metric, reference)
-        rows = [{c: r.get(c) for c in VIEW_COLUMNS} for r in self.rows()]
+        rows = [{c: r.get(c) for c in VIEW_COLUMNS} for r in map(self._fresh, self._rows)]
         return {"path": str(self.path), "fingerprint": self.manifest.get("fingerprint"), "config": self.config,
                 "methods": self.methods, "tasks": self.tasks(), "counts": self.counts(), "reference": reference,
                 "leaderboards": boards, "rows": rows}  # fmt: skip
