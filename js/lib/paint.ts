@@ -29,15 +29,7 @@ export function paintHeat(
     c[0] = image ? image.data[o] : 128;
     c[1] = image ? image.data[o + 1] : 128;
     c[2] = image ? image.data[o + 2] : 128;
-    const v = values && !iso ? values[p] : NaN;
-    if (Number.isFinite(v)) {
-      const tv = norm(v);
-      const m = colourRGB(tv, norm.scale);
-      const a = norm.scale === "coolwarm" ? alpha * (0.1 + 0.9 * Math.min(1, Math.abs(2 * tv - 1) * 1.4)) : alpha;
-      c[0] += (m[0] - c[0]) * a;
-      c[1] += (m[1] - c[1]) * a;
-      c[2] += (m[2] - c[2]) * a;
-    }
+    if (values && !iso) blendHeat(c, values[p], norm, alpha);
     if (regions && regions.edge[p]) {
       c[0] = c[0] * 0.6 + 100;
       c[1] = c[1] * 0.6 + 100;
@@ -50,6 +42,21 @@ export function paintHeat(
     px[o + 3] = 255;
   }
   ctx.putImageData(out, 0, 0);
+}
+
+/**
+ * Tint `rgb` in place towards the colour of value `v` on `norm`'s scale, by `alpha` (non-finite `v`:
+ * untouched). On a diverging scale near-zero is see-through, so the image shows where nothing is
+ * attributed.
+ */
+export function blendHeat(rgb: RGB, v: number, norm: Normaliser, alpha: number): void {
+  if (!Number.isFinite(v)) return;
+  const t = norm(v);
+  const c = colourRGB(t, norm.scale);
+  const a = norm.scale === "coolwarm" ? alpha * (0.1 + 0.9 * Math.min(1, Math.abs(2 * t - 1) * 1.4)) : alpha;
+  rgb[0] += (c[0] - rgb[0]) * a;
+  rgb[1] += (c[1] - rgb[1]) * a;
+  rgb[2] += (c[2] - rgb[2]) * a;
 }
 
 /** Iso-lines of a map, for drawing over the unmodified image (readable over objects of any colour). */

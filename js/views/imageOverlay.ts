@@ -13,7 +13,7 @@ import { scheduler } from "../lib/frame";
 import { fmt, pct } from "../lib/format";
 import { decodeImage, imageShape, type RGBAImage, rawImage, upsampleImage, upscaleFactor } from "../lib/image";
 import { legend } from "../lib/legend";
-import { contours, type RGB, shadeContour } from "../lib/paint";
+import { blendHeat, contours, type RGB, shadeContour } from "../lib/paint";
 import { rowMap } from "../lib/rows";
 import { insertionGains, type MapSource, mapSource, regionsAtStep, regionsOf, type Regions } from "../lib/regions";
 
@@ -195,16 +195,7 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
         const lum = 0.3 * c[0] + 0.59 * c[1] + 0.11 * c[2];
         c[0] = c[1] = c[2] = 110 + 0.15 * lum;
       } else if (vals && alpha > 0) {
-        const v = vals[p];
-        if (Number.isFinite(v)) {
-          const tv = norm(v);
-          const m = colourRGB(tv, norm.scale);
-          // Diverging: near-zero is see-through, so the image shows where nothing is attributed.
-          const a = norm.scale === "coolwarm" ? alpha * (0.1 + 0.9 * Math.min(1, Math.abs(2 * tv - 1) * 1.4)) : alpha;
-          c[0] += (m[0] - c[0]) * a;
-          c[1] += (m[1] - c[1]) * a;
-          c[2] += (m[2] - c[2]) * a;
-        }
+        blendHeat(c, vals[p], norm, alpha);
       }
       if (showEdges && regions!.edge[p]) {
         if (reg === hover) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { pixelsOf } from "./canvasStub";
-import { normaliser } from "../../js/lib/colors";
-import { contours, lineColour, paintHeat, type RGB, shadeContour } from "../../js/lib/paint";
+import { colourRGB, normaliser } from "../../js/lib/colors";
+import { blendHeat, contours, lineColour, paintHeat, type RGB, shadeContour } from "../../js/lib/paint";
 
 // A 12×12 map: 1 on the 6×6 square [3, 8]², 0 elsewhere.
 const W = 12;
@@ -50,5 +50,31 @@ describe("contours of a square mask", () => {
     const [r, g, b] = lineColour(iso.line[3 * W + 3], norm).map((v) => Math.round(v));
     expect(px.slice(4 * (3 * W + 3), 4 * (3 * W + 3) + 4)).toEqual([r, g, b, 255]);
     expect(px.slice(4 * (3 * W + 2), 4 * (3 * W + 2) + 4)).toEqual([32, 32, 32, 255]);
+  });
+});
+
+describe("blendHeat", () => {
+  const blended = (v: number, n: typeof norm, alpha: number): RGB => {
+    const c: RGB = [200, 100, 40];
+    blendHeat(c, v, n, alpha);
+    return c;
+  };
+
+  it("tints towards the scale's colour by alpha, and leaves non-finite values untouched", () => {
+    expect(blended(1, norm, 1)).toEqual(colourRGB(1, "viridis"));
+    expect(blended(1, norm, 0)).toEqual([200, 100, 40]);
+    expect(blended(NaN, norm, 1)).toEqual([200, 100, 40]);
+    const half = blended(0, norm, 0.5);
+    const c0 = colourRGB(0, "viridis");
+    half.forEach((v, k) => expect(v).toBeCloseTo((([200, 100, 40] as RGB)[k] + c0[k]) / 2, 9));
+  });
+
+  it("makes near-zero see-through on a diverging scale (a tenth of alpha at 0, all of it at the ends)", () => {
+    const signed = normaliser([-2, 2], true);
+    expect(signed.scale).toBe("coolwarm");
+    const white = colourRGB(0.5, "coolwarm");
+    blended(0, signed, 1).forEach((v, k) => expect(v).toBeCloseTo((([200, 100, 40] as RGB)[k]) * 0.9 + white[k] * 0.1, 9));
+    expect(blended(2, signed, 1)).toEqual(colourRGB(1, "coolwarm"));
+    expect(blended(-2, signed, 1)).toEqual(colourRGB(0, "coolwarm"));
   });
 });
