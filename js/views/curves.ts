@@ -3,6 +3,7 @@
 
 import { cachedArray, type NDArray, row } from "../lib/arrays";
 import { type Bus, disposer } from "../lib/bus";
+import { CATEGORICAL } from "../lib/colors";
 import { h } from "../lib/dom";
 import { fmt, pct } from "../lib/format";
 import { auc } from "../lib/regions";
@@ -18,8 +19,8 @@ export interface CurvesData {
   targets?: unknown;
 }
 
-const INS = "#4e79a7";
-const DEL = "#e15759";
+// Blue and red of the categorical palette.
+const [INS, DEL] = [CATEGORICAL[0], CATEGORICAL[3]];
 
 function curveOf(arr: NDArray | null, token: number): Float64Array | null {
   if (!arr) return null;
