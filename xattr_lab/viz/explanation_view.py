@@ -86,6 +86,39 @@ def _is_region_constant(pixel_map: np.ndarray, labels: np.ndarray, region_scores
     return bool(np.allclose(pixel_map, region_scores[labels], equal_nan=True, atol=1e-6))
 
 
+def map_arrays(data: Mapping[str, Any], max_side: int = DEFAULT_MAX_SIDE) -> dict[str, Any]:
+    """The encoded ``image``, ``labels`` (+ ``n_regions``), ``region_scores`` and ``pixel_map`` of ``data``.
+
+    Each key only when ``data`` has it; the pixel map is left out when ``region_scores[labels]`` already
+    draws it. Shared by :func:`explanation_payload` and the frames view (one crop per frame).
+    """
+    out: dict[str, Any] = {}
+    size = None
+    if data.get("image") is not None:
+        image = as_rgb_uint8(data["image"])
+        size = display_size(*image.shape[:2], max_side=max_side)
+        out["image"] = encode_display_image(resize_image(image, size))
+    labels = data.get("labels")
+    region_scores = data.get("region_scores")
+    if labels is not None:
+        labels = np.asarray(labels)
+        size = size or display_size(*labels.shape, max_side=max_side)
+        out["labels"] = encode_labels(resize_labels(labels, size))
+        out["n_regions"] = int(labels.max(initial=-1)) + 1
+    if region_scores is not None:
+        region_scores = np.asarray(region_scores, dtype=np.float64)
+        out["region_scores"] = encode_array(region_scores)
+    pixel_map = data.get("pixel_map")
+    if pixel_map is not None:
+        pixel_map = np.asarray(pixel_map, dtype=np.float64)
+        redundant = labels is not None and region_scores is not None and _is_region_constant(
+            pixel_map, labels, region_scores
+        )
+        if not redundant:
+            out["pixel_map"] = encode_array(pool_map(pixel_map, PIXEL_MAP_SIDE))
+    return out
+
+
 def explanation_payload(
     data: Mapping[str, Any], title: str | None = None, max_side: int = DEFAULT_MAX_SIDE
 ) -> dict[str, Any]:
@@ -118,29 +151,7 @@ def explanation_payload(
     if targets is not None:
         out["targets"] = encode_array(targets, "int32")
 
-    size = None
-    if data.get("image") is not None:
-        image = as_rgb_uint8(data["image"])
-        size = display_size(*image.shape[:2], max_side=max_side)
-        out["image"] = encode_display_image(resize_image(image, size))
-    labels = data.get("labels")
-    region_scores = data.get("region_scores")
-    if labels is not None:
-        labels = np.asarray(labels)
-        size = size or display_size(*labels.shape, max_side=max_side)
-        out["labels"] = encode_labels(resize_labels(labels, size))
-        out["n_regions"] = int(labels.max(initial=-1)) + 1
-    if region_scores is not None:
-        region_scores = np.asarray(region_scores, dtype=np.float64)
-        out["region_scores"] = encode_array(region_scores)
-    pixel_map = data.get("pixel_map")
-    if pixel_map is not None:
-        pixel_map = np.asarray(pixel_map, dtype=np.float64)
-        redundant = labels is not None and region_scores is not None and _is_region_constant(
-            pixel_map, labels, region_scores
-        )
-        if not redundant:
-            out["pixel_map"] = encode_array(pool_map(pixel_map, PIXEL_MAP_SIDE))
+    out.update(map_arrays(data, max_side))
     contrastive = isinstance(data.get("contrast"), Mapping)
     for key, dtype in (("order", "int32"), ("area", "float32"), ("insertion", "float32"), ("deletion", "float32")):
         if data.get(key) is not None:

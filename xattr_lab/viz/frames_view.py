@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from xattr_lab.viz.explanation_view import explanation_payload
+from xattr_lab.viz.explanation_view import explanation_payload, map_arrays
 from xattr_lab.viz.payload import encode_array, make_payload
 
 
@@ -51,16 +51,16 @@ def frames_payload(result: Any, title: str | None = None, decisive: int | None =
     out = dict(base["data"])  # keeps n_regions, counted over the whole canvas
     for key in ("image", "labels", "pixel_map"):  # the canvas is replaced by one crop per frame
         out.pop(key, None)
+    image, labels, pixel_map = (np.asarray(data[k]) for k in ("image", "labels", "pixel_map"))
     frames = []
-    for x0, y0, x1, y1 in boxes:
+    for x0, y0, x1, y1 in boxes:  # only the crop's arrays, encoded as the explanation view encodes them
         crop = {
-            "image": np.asarray(data["image"])[y0:y1, x0:x1],
-            "labels": np.asarray(data["labels"])[y0:y1, x0:x1],
-            "pixel_map": np.asarray(data["pixel_map"])[y0:y1, x0:x1],
-            "region_scores": data["region_scores"],
-            "tokens": data["tokens"],
+            "image": image[y0:y1, x0:x1],
+            "labels": labels[y0:y1, x0:x1],
+            "pixel_map": pixel_map[y0:y1, x0:x1],
+            "region_scores": data["region_scores"],  # decides whether the crop's pixel map is redundant
         }
-        enc = explanation_payload(crop)["data"]
+        enc = map_arrays(crop)
         frames.append({k: enc[k] for k in ("image", "labels", "pixel_map") if k in enc})
     out["frames"] = frames
     out["n_frames"] = len(boxes)
