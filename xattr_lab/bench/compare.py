@@ -241,3 +241,7 @@ def main(argv: list[str]) -> int:
 
 
 __all__ = ["main"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -176,3 +176,7 @@ def main(argv: list[str]) -> int:
     print(render_leaderboard(board, title), file=sys.stderr)
     print(render_ceiling(ceiling, args.regions), file=sys.stderr)
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -195,3 +195,7 @@ def main(argv: list[str]) -> int:
         if row.get("claims"):
             print(f"  claims: {row['claims']}", file=sys.stderr)
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -243,3 +243,7 @@ def main(argv: list[str]) -> int:
 
 
 __all__ = ["main", "parse_sizes", "verdict", "word_roles"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

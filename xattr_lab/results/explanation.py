@@ -103,7 +103,8 @@ class Explanation:
         :func:`xattr_lab.viz.figures.figure_html`) writes it as one HTML file that opens offline.
 
         Args:
-            overlay: ``"blend"``, ``"contour"`` (lines over the untouched image) or ``"beside"``.
+            overlay: ``"blend"``, ``"contours"`` (lines over the untouched image; ``"contour"`` is an alias)
+                or ``"beside"``.
             curves: add the mean insertion and deletion curves.
         """
         from xattr_lab.viz.figures.explanation import explanation_figure  # lazy: plotly on demand
