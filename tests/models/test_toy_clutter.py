@@ -147,17 +147,22 @@ def test_curriculum_parses_and_draws_sparser_scenes_first():
     from xattr_lab.models.toy.answers import CurriculumStreams, parse_curriculum
 
     assert parse_curriculum(None) == ()
-    stages = parse_curriculum("0.25:2-3,0.5:3-5")
-    assert stages == ((0.25, 2, 3), (0.5, 3, 5))
-    for bad in ("0.5", "0.5:2", "0.6:2-3,0.3:3-5", "1.5:2-3"):
+    stages = parse_curriculum("0.25:2-3:colour+shape,0.5:3-5", TASKS)
+    assert [(st.until, st.low, st.high, st.tasks) for st in stages] == [
+        (0.25, 2, 3, ("colour", "shape")), (0.5, 3, 5, None)]  # fmt: skip
+    for bad in ("0.5", "0.5:2", "0.6:2-3,0.3:3-5", "1.5:2-3", "0.5:2-3:colour:shape", "0.5:2-3:colours"):
         with pytest.raises(ValueError, match="curriculum"):
-            parse_curriculum(bad)
+            parse_curriculum(bad, TASKS)
     streams = CurriculumStreams(clutter_module, ("colour",), stages, steps=8)
     seen = []
     for step in range(8):
         streams.step = step
         seen.append((streams.objects(), len(streams.next("colour").objects)))
     assert [o for o, _ in seen] == [(2, 3)] * 2 + [(3, 5)] * 2 + [None] * 4
+    streams.step = 0
+    assert streams.tasks() == ("colour", "shape")
+    streams.step = 7
+    assert streams.tasks() is None
     assert all(lo <= k <= hi for (lo, hi), k in (x for x in seen if x[0]))
     # after the curriculum, sample k of a task is stream 0's sample k
     assert streams.next("colour").prompt == list(clutter(9, seed=0, task="colour"))[8].prompt

@@ -29,6 +29,7 @@ import importlib
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -117,47 +118,82 @@ class TaskStreams:
         return next(self._iters[task])
 
 
-def parse_curriculum(text: str | None) -> tuple[tuple[float, int, int], ...]:
-    """``"0.15:2-3,0.3:3-5,0.5:4-7"`` -> stages (until fraction of the steps, low, high objects per scene).
+@dataclass(frozen=True)
+class Stage:
+    """One curriculum stage: until ``until`` x steps, ``low``-``high`` objects per scene and only ``tasks``."""
 
-    After the last stage the world's own scenes are drawn. Raises ValueError on a malformed text.
+    until: float
+    low: int
+    high: int
+    tasks: tuple[str, ...] | None = None
+
+
+def parse_curriculum(text: str | None, known: tuple[str, ...] = ()) -> tuple[Stage, ...]:
+    """``"0.1:2-3:colour+shape,0.3:3-5"`` -> curriculum stages.
+
+    Until that fraction of the steps, scenes with low-high objects and (optionally) only those tasks. After
+    the last stage the world's own scenes and tasks are drawn.
+
+    Args:
+        text: the stages, comma-separated.
+        known: the world's task names (checked when given).
+
+    Raises:
+        ValueError: a malformed text, stage ends that do not rise within (0, 1], or an unknown task.
     """
     if not text:
         return ()
     stages = []
     try:
         for part in text.split(","):
-            until, span = part.split(":")
+            until, span, *rest = part.split(":")
             low, high = span.split("-")
-            stages.append((float(until), int(low), int(high)))
+            if len(rest) > 1:
+                raise ValueError(part)
+            tasks = tuple(rest[0].split("+")) if rest else None
+            stages.append(Stage(float(until), int(low), int(high), tasks))
     except ValueError as err:
-        raise ValueError(f"curriculum: expected 'until:low-high,...' such as '0.2:2-3,0.4:3-5', got {text!r}") from err
-    untils = [u for u, _, _ in stages]
+        raise ValueError(
+            "curriculum: expected 'until:low-high[:task+task],...' such as "
+            f"'0.2:2-3:colour+shape,0.4:3-5', got {text!r}"
+        ) from err
+    untils = [st.until for st in stages]
     if untils != sorted(untils) or not all(0 < u <= 1 for u in untils):
         raise ValueError(f"curriculum: stage ends must rise within (0, 1], got {untils}")
+    unknown = sorted({t for st in stages for t in st.tasks or () if known and t not in known})
+    if unknown:
+        raise ValueError(f"curriculum: unknown tasks {unknown}; expected names from {known}")
     return tuple(stages)
 
 
 class CurriculumStreams:
-    """Stream 0 of a world, with sparser scenes early on: ``sample(k, task, objects=(low, high))``.
+    """Stream 0 of a world, with sparser scenes (and optionally fewer tasks) early on.
 
-    Sample ``k`` of a task has seed ``k``, the seed stream 0 gives it, so that after the curriculum the
-    model sees the same scenes :class:`TaskStreams` would give it at that point. The world's module must
-    take ``objects=`` (``clutter`` does). Only the number of objects changes: the questions, the binding
-    distractors, the backgrounds and the answer loss stay the world's.
+    Sample ``k`` of a task is ``sample(k, task, objects=(low, high))``: seed ``k``, the seed stream 0 gives
+    it, so that after the curriculum the model sees the scenes :class:`TaskStreams` would give it at that
+    point. The world's module must take ``objects=`` (``clutter`` does). Only the number of objects and the
+    mix of tasks change: the questions, the binding distractors, the backgrounds and the answer loss stay
+    the world's.
     """
 
-    def __init__(self, module: Any, tasks: tuple[str, ...], stages: tuple[tuple[float, int, int], ...], steps: int):
+    def __init__(self, module: Any, tasks: tuple[str, ...], stages: tuple[Stage, ...], steps: int):
         self._sample, self._stages, self._steps = module.sample, stages, steps
         self._k = dict.fromkeys(tasks, 0)
         self.step = 0
 
+    def stage(self) -> Stage | None:
+        """The stage at the current step; None once the curriculum is over."""
+        return next((st for st in self._stages if self.step < st.until * self._steps), None)
+
     def objects(self) -> tuple[int, int] | None:
         """The (low, high) objects per scene at the current step; None once the curriculum is over."""
-        for until, low, high in self._stages:
-            if self.step < until * self._steps:
-                return low, high
-        return None
+        st = self.stage()
+        return None if st is None else (st.low, st.high)
+
+    def tasks(self) -> tuple[str, ...] | None:
+        """The tasks drawn at the current step; None for all of them."""
+        st = self.stage()
+        return None if st is None else st.tasks
 
     def next(self, task: str) -> Any:
         """The next training sample of ``task`` at the current step."""
@@ -257,7 +293,8 @@ def train(
         stop_after: stop (and save) after this many steps of the ``steps``-step schedule; reproduces a
             checkpoint of a longer run exactly (None: run the whole schedule).
         curriculum: sparser scenes early in training, e.g. ``"0.15:2-3,0.3:3-5,0.5:4-7"`` (2-3 objects for the
-            first 15% of the steps, ...; the world's own scenes after 50%); see :class:`CurriculumStreams`.
+            first 15% of the steps, ...; the world's own scenes after 50%); a stage may also name its tasks,
+            ``"0.1:2-3:colour+shape+count"``; see :class:`CurriculumStreams`.
 
     Returns:
         The trained model (in eval mode).
@@ -282,7 +319,7 @@ def train(
     model.train()
     params = list(model.named_parameters())
     opt, sched = adamw_schedule(params, lr, steps)
-    stages = parse_curriculum(curriculum)
+    stages = parse_curriculum(curriculum, tuple(names))
     streams: Any = (
         CurriculumStreams(module, tuple(names), stages, steps)
         if stages
@@ -302,7 +339,12 @@ def train(
     last = steps if stop_after is None else min(steps, stop_after)
     for step in range(last):
         streams.step = step
-        batch_tasks = draw.choice(names, size=batch_size, p=probs)
+        allowed = streams.tasks() if stages else None
+        if allowed:  # a curriculum stage with fewer tasks: the world's weights, renormalised over them
+            p = probs[[names.index(t) for t in allowed]]
+            batch_tasks = draw.choice(list(allowed), size=batch_size, p=p / p.sum())
+        else:
+            batch_tasks = draw.choice(names, size=batch_size, p=probs)
         batch = encode_chat([streams.next(str(t)) for t in batch_tasks], processor, n_image)
         labels = batch.pop("labels")
         loss = answer_loss(model(**batch).logits, labels)
@@ -339,7 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-every", type=int, default=50)
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--stop-after", type=int, default=None, help="stop after this many steps of the schedule")
-    parser.add_argument("--curriculum", default=None, help="sparser scenes early, e.g. 0.15:2-3,0.3:3-5,0.5:4-7")
+    parser.add_argument(
+        "--curriculum", default=None, help="sparser scenes (and fewer tasks) early, e.g. 0.1:2-3:colour+shape,0.3:3-5"
+    )
     # one thread: on a machine shared with other jobs, OpenMP threads spin at every barrier while the other
     # core is taken (two threads on two shared cores ran up to 20x slower)
     parser.add_argument("--threads", type=int, default=1)
