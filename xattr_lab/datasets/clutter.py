@@ -284,7 +284,7 @@ def sample(seed: int, task: str | None = None, objects: tuple[int, int] | None =
         seed: any non-negative integer.
         task: one of ``TASKS``; random when None.
         objects: (low, high) number of objects, for a training curriculum of sparser scenes; None is the
-            world's 5-9 (captions: 5). A count's answer is capped at ``high``, a caption has
+            world's 5-9 (captions: 5). A count's answer is capped at ``high - 1``, a caption has
             ``min(5, high)`` objects. The default draws exactly the scenes it always drew.
 
     Returns:
@@ -296,7 +296,8 @@ def sample(seed: int, task: str | None = None, objects: tuple[int, int] | None =
     rng = np.random.default_rng(seed)
     task = str(rng.choice(TASKS)) if task is None else task
     want = int(rng.integers(1, len(NUMBERS) + 1))  # a count question's answer, uniform over one..four
-    want = min(want, high)
+    if objects is not None:  # k objects sharing a colour or shape among at most `high` is rare at k = high
+        want = min(want, max(1, high - 1))
     caption_objects = max(low, min(CAPTION_OBJECTS, high))
     for _ in range(10_000):  # rejection sampling over object lists: cheap, nothing is drawn until accepted
         n = caption_objects if task == "caption" else int(rng.integers(low, high + 1))
