@@ -202,6 +202,29 @@ class CurriculumStreams:
         return self._sample(k, task, self.objects())
 
 
+def draw_tasks(draw: np.random.Generator, names: list[str], probs: Any, streams: Any, size: int) -> Any:
+    """The tasks of one batch: ``probs`` over ``names``, renormalised over a curriculum stage's tasks.
+
+    ``probs=None`` draws uniformly with numpy's unweighted path (the guided trainer's original draws, which
+    its shipped weights depend on).
+    """
+    allowed = streams.tasks() if isinstance(streams, CurriculumStreams) else None
+    if allowed:
+        if probs is None:
+            return draw.choice(list(allowed), size=size)
+        p = probs[[names.index(t) for t in allowed]]
+        return draw.choice(list(allowed), size=size, p=p / p.sum())
+    return draw.choice(names, size=size) if probs is None else draw.choice(names, size=size, p=probs)
+
+
+def make_streams(module: Any, generator: Any, names: list[str], steps: int, batch_size: int, curriculum: str | None):
+    """The training streams: :class:`CurriculumStreams` when ``curriculum`` names stages, else stream 0."""
+    stages = parse_curriculum(curriculum, tuple(names))
+    if stages:
+        return CurriculumStreams(module, tuple(names), stages, steps)
+    return TaskStreams(generator, tuple(names), steps * batch_size + 1)
+
+
 def held_out(generator: Any, tasks: tuple[str, ...], n_per_task: int, seed: int = 1) -> list[Any]:
     """``n_per_task`` samples of every task from held-out streams ``seed * 100 + i`` (never trained on)."""
     if seed < 1:
@@ -319,12 +342,7 @@ def train(
     model.train()
     params = list(model.named_parameters())
     opt, sched = adamw_schedule(params, lr, steps)
-    stages = parse_curriculum(curriculum, tuple(names))
-    streams: Any = (
-        CurriculumStreams(module, tuple(names), stages, steps)
-        if stages
-        else TaskStreams(generator, tuple(names), steps * batch_size + 1)
-    )
+    streams = make_streams(module, generator, names, steps, batch_size, curriculum)
     draw = np.random.default_rng(seed)
     watch = held_out(generator, tuple(names), n_eval, seed=7)
     meta: dict[str, Any] = {
@@ -333,18 +351,13 @@ def train(
         "task_weights": {t: float(p) for t, p in zip(names, probs)}, "loss": "answer tokens only",
         "threads": torch.get_num_threads(), "torch": torch.__version__,
     }  # fmt: skip
-    if stages:
+    if curriculum:
         meta["curriculum"] = curriculum
     start, running, history = time.time(), 0.0, []
     last = steps if stop_after is None else min(steps, stop_after)
     for step in range(last):
         streams.step = step
-        allowed = streams.tasks() if stages else None
-        if allowed:  # a curriculum stage with fewer tasks: the world's weights, renormalised over them
-            p = probs[[names.index(t) for t in allowed]]
-            batch_tasks = draw.choice(list(allowed), size=batch_size, p=p / p.sum())
-        else:
-            batch_tasks = draw.choice(names, size=batch_size, p=probs)
+        batch_tasks = draw_tasks(draw, names, probs, streams, batch_size)
         batch = encode_chat([streams.next(str(t)) for t in batch_tasks], processor, n_image)
         labels = batch.pop("labels")
         loss = answer_loss(model(**batch).logits, labels)

@@ -31,12 +31,13 @@ import torch
 
 from xattr_lab.datasets.scenes import COLOURS, SHAPES
 from xattr_lab.models.toy.answers import (
-    TaskStreams,
     answer_loss,
+    draw_tasks,
     encode_chat,
     evaluate_and_save,
     held_out,
     load_world,
+    make_streams,
 )
 from xattr_lab.models.toy.clutter_guided import TRAIN_COMMAND, WEIGHTS_DIR
 from xattr_lab.models.toy.train import adamw_schedule, attention_loss, lens_loss, optimiser_step
@@ -151,6 +152,7 @@ def train(
     eval_every: int = 500,
     n_eval: int = 32,
     stop_after: int | None = None,
+    curriculum: str | None = None,
 ) -> Any:
     """Train a fresh toy LLaVA on a world's answers plus guidance and save it (see the module docstring).
 
@@ -172,6 +174,7 @@ def train(
         eval_every: evaluate on the fixed watch set (stream 7) and checkpoint every this many steps.
         n_eval: watch samples per task.
         stop_after: stop (and save) after this many steps of the schedule (None: the whole schedule).
+        curriculum: sparser scenes and fewer tasks early on, as in :func:`xattr_lab.models.toy.answers.train`.
 
     Returns:
         The trained model (eval mode).
@@ -197,7 +200,7 @@ def train(
     hook = model.model.multi_modal_projector.register_forward_hook(lambda _m, _i, o: captured.append(o))
     params = list(model.named_parameters()) + [(f"probe.{n}", p) for n, p in probe.named_parameters()]
     opt, sched = adamw_schedule(params, lr, steps)
-    streams = TaskStreams(generator, tuple(names), steps * batch_size + 1)
+    streams = make_streams(module, generator, names, steps, batch_size, curriculum)
     draw = np.random.default_rng(seed)
     watch = held_out(generator, tuple(names), n_eval, seed=7)
     meta: dict[str, Any] = {
@@ -209,10 +212,13 @@ def train(
         "lens_start": lens_start, "threads": torch.get_num_threads(), "torch": torch.__version__,
         "command": TRAIN_COMMAND,
     }  # fmt: skip
+    if curriculum:
+        meta["curriculum"] = curriculum
     start, running, history = time.time(), np.zeros(4), []
     last = steps if stop_after is None else min(steps, stop_after)
     for step in range(last):
-        samples = [streams.next(str(t)) for t in draw.choice(names, size=batch_size)]
+        streams.step = step
+        samples = [streams.next(str(t)) for t in draw_tasks(draw, names, None, streams, batch_size)]
         batch = encode_chat(samples, processor, n_image)
         targets = guidance_targets(samples, patch)
         captured.clear()
@@ -265,13 +271,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--stop-after", type=int, default=None, help="stop after this many steps of the schedule")
     parser.add_argument("--threads", type=int, default=1)  # one: OpenMP threads spin on shared cores
+    parser.add_argument("--curriculum", default=None, help="sparser scenes (and fewer tasks) early; see answers.py")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     out = None if args.no_save else (args.out or WEIGHTS_DIR)
     train(
         args.world, args.steps, args.batch_size, args.lr, args.seed, out, args.patch, args.hidden,
         args.aux_weight, args.attention_weight, args.lens_weight, args.lens_start,
-        log_every=args.log_every, eval_every=args.eval_every, stop_after=args.stop_after,
+        log_every=args.log_every, eval_every=args.eval_every, stop_after=args.stop_after, curriculum=args.curriculum,
     )  # fmt: skip
     return 0
 
