@@ -81,7 +81,7 @@ def test_explore_computes_on_selection_and_caches():
     assert w.payload["data"]["tokens"] == ["a", XSS_TOKENS[0], "b"]
     assert "click a token" in w.status
     w.selected = 1
-    assert calls == [([1], ["generation", "method", "progress", "search"])]
+    assert calls == [([1], ["generation", "method", "pending", "progress", "search", "search_scope", "update_step"])]
     assert w.payload["title"] == "Result(1)" and w.status == ""
     assert np.frombuffer(w.payload["data"]["targets"]["data"], "<i4").tolist() == [1]
     w.selected = 0
@@ -98,10 +98,15 @@ def test_explore_defaults_to_the_efficient_search_and_keeps_greedy_as_an_option(
     seen = []
 
     def fake_explain(model, image, prompt, tokens, search=None, **kw):
-        seen.append(search)
+        seen.append((search, {k: kw[k] for k in ("search_scope", "pending", "update_step") if k in kw}))
         return _Result(tokens[0])
 
-    for kwargs, expected in (({}, "efficient"), ({"search": "greedy"}, "greedy")):
+    measured = {"search_scope": 6, "pending": 4, "update_step": 16}  # the setting bench search found (docstring)
+    for kwargs, expected in (
+        ({}, ("efficient", measured)),
+        ({"search": "greedy"}, ("greedy", {})),
+        ({"search_scope": 10}, ("efficient", {"search_scope": 10})),  # the user's own scope is kept whole
+    ):
         w = explore(_Model(), _Gen.image, "what", explain_fn=fake_explain, background=False, **kwargs)
         w.selected = 0
         assert seen[-1] == expected
