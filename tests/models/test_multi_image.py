@@ -92,3 +92,25 @@ def test_refusals(multi):
         multi.score(single, torch.ones(1, 96, 96))
     with pytest.raises(TypeError, match="base: expected a transformers adapter"):
         MultiImageModel(object())
+
+
+def test_scoring_chunks_follow_the_adapters_batch_size(toy):
+    """The wrapper scores in the adapter's automatic batch, so ``batch_size`` means the same for both."""
+    multi = MultiImageModel(toy)
+    a, b = sample(WITH_STAR, "colour").image, sample(WITHOUT, "colour").image
+    gen = multi.generate([a, b], "what colour is the star ?", max_new_tokens=2)
+    masks = torch.ones(7, *gen.image.shape[:2])
+    masks[1::2, :, 96:] = 0
+    whole = multi.score(gen, masks)
+    calls = []
+    forward = toy._forward_probs
+    old = toy.batch_size
+    try:
+        toy.batch_size = 3
+        toy._forward_probs = lambda inputs, *a: calls.append(inputs["input_ids"].shape[0]) or forward(inputs, *a)
+        chunked = multi.score(gen, masks)
+    finally:
+        del toy._forward_probs
+        toy.batch_size = old
+    assert calls == [3, 3, 1]
+    torch.testing.assert_close(chunked, whole, atol=1e-6, rtol=1e-5)

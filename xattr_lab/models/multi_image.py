@@ -193,9 +193,9 @@ class MultiImageModel:
         keep = torch.tensor([n_in + p - 1 for p in pos], device=self.base.device)
         targets = targets.to(self.base.device)
         input_ids = gen.input_ids.cpu()
-        out = []
-        for start in range(0, masks.shape[0], 16):
-            chunk = masks[start : start + 16]
+
+        def run(start: int, stop: int) -> torch.Tensor:
+            chunk = masks[start:stop]
             b = chunk.shape[0]
             enc = self._encode(list(mask_images(gen.image, chunk, base_img)), boxes, text)
             if not torch.equal(enc["input_ids"][0].cpu(), input_ids):
@@ -208,9 +208,10 @@ class MultiImageModel:
                     pad = torch.zeros((b, last), dtype=enc[key].dtype, device=enc[key].device)
                     inputs[key] = torch.cat([enc[key], pad], dim=1)
             with torch.no_grad():
-                probs = self.base._forward_probs(inputs, keep.expand(b, -1), targets.expand(b, -1))
-            out.append(probs.cpu())
-        return torch.cat(out)
+                return self.base._forward_probs(inputs, keep.expand(b, -1), targets.expand(b, -1)).cpu()
+
+        # the adapter's automatic batch: its size (and its out-of-memory back-off) holds for both paths
+        return self.base._batch.run(masks.shape[0], run)
 
     def score_text(self, gen: Generation, variants: list[str], positions: list[int] | None = None) -> torch.Tensor:
         """Not offered for multi-image prompts."""
