@@ -83,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.time()
     result = diagnose(model, absent_questions(args.suite, args.n, args.seed), methods, args.regions, args.search)
     command = (f"xattr-lab bench hallucination --suite {args.suite} --model {name} --n {args.n} --seed {args.seed}"
-               f" --regions {args.regions} --methods {','.join(methods)}")  # fmt: skip
-    emit({"suite": args.suite, "model": name, "n": args.n, "seed": args.seed, "regions": args.regions, **result,
+               f" --regions {args.regions} --methods {','.join(methods)}"
+               + (f" --search {args.search}" if args.search else ""))  # fmt: skip
+    emit({"suite": args.suite, "model": name, "n": args.n, "seed": args.seed, "regions": args.regions,
+          "search": args.search or "default", **result,
           "seconds": round(time.time() - start, 1), "command": command}, args.out)  # fmt: skip
     return 0
 
