@@ -112,6 +112,11 @@ class TaskStreams:
 
     def __init__(self, generator: Any, tasks: tuple[str, ...], limit: int) -> None:
         self._iters: dict[str, Iterator[Any]] = {t: iter(generator(limit, seed=0, task=t)) for t in tasks}
+        self.step = 0  # set by the trainer each step, as for CurriculumStreams (unused here)
+
+    def tasks(self) -> None:
+        """Every task at every step (no curriculum)."""
+        return None
 
     def next(self, task: str) -> Any:
         """The next training sample of ``task``."""
@@ -208,7 +213,7 @@ def draw_tasks(draw: np.random.Generator, names: list[str], probs: Any, streams:
     ``probs=None`` draws uniformly with numpy's unweighted path (the guided trainer's original draws, which
     its shipped weights depend on).
     """
-    allowed = streams.tasks() if isinstance(streams, CurriculumStreams) else None
+    allowed = streams.tasks()
     if allowed:
         if probs is None:
             return draw.choice(list(allowed), size=size)
