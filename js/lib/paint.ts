@@ -30,11 +30,7 @@ export function paintHeat(
     c[1] = image ? image.data[o + 1] : 128;
     c[2] = image ? image.data[o + 2] : 128;
     if (values && !iso) blendHeat(c, values[p], norm, alpha);
-    if (regions && regions.edge[p]) {
-      c[0] = c[0] * 0.6 + 100;
-      c[1] = c[1] * 0.6 + 100;
-      c[2] = c[2] * 0.6 + 100;
-    }
+    if (regions && regions.edge[p]) shadeEdge(c, 0.6, 100);
     if (iso) shadeContour(c, iso, p, norm);
     px[o] = c[0];
     px[o + 1] = c[1];
@@ -57,6 +53,16 @@ export function blendHeat(rgb: RGB, v: number, norm: Normaliser, alpha: number):
   rgb[0] += (c[0] - rgb[0]) * a;
   rgb[1] += (c[1] - rgb[1]) * a;
   rgb[2] += (c[2] - rgb[2]) * a;
+}
+
+/**
+ * Lighten a region-outline pixel in place: keep `keep` of its colour and add `add` to each channel, so
+ * outlines read over any map colour while the colour below still shows through.
+ */
+export function shadeEdge(rgb: RGB, keep: number, add: number): void {
+  rgb[0] = rgb[0] * keep + add;
+  rgb[1] = rgb[1] * keep + add;
+  rgb[2] = rgb[2] * keep + add;
 }
 
 /** Iso-lines of a map, for drawing over the unmodified image (readable over objects of any colour). */

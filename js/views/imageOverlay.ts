@@ -13,7 +13,7 @@ import { scheduler } from "../lib/frame";
 import { fmt, pct } from "../lib/format";
 import { decodeImage, imageShape, type RGBAImage, rawImage, upsampleImage, upscaleFactor } from "../lib/image";
 import { legend } from "../lib/legend";
-import { blendHeat, contours, type RGB, shadeContour } from "../lib/paint";
+import { blendHeat, contours, type RGB, shadeContour, shadeEdge } from "../lib/paint";
 import { rowMap } from "../lib/rows";
 import { insertionGains, type MapSource, mapSource, regionsAtStep, regionsOf, type Regions } from "../lib/regions";
 
@@ -203,9 +203,7 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
           c[1] = 89;
           c[2] = 12;
         } else {
-          c[0] = c[0] * 0.45 + 140;
-          c[1] = c[1] * 0.45 + 140;
-          c[2] = c[2] * 0.45 + 140;
+          shadeEdge(c, 0.45, 140);
         }
       }
       if (iso) shadeContour(c, iso, p, norm);
@@ -225,15 +223,11 @@ export function renderImageOverlay(el: HTMLElement, data: OverlayData, bus: Bus)
     for (let p = 0; p < width * height; p++) {
       const o = p * 4;
       const v = vals ? vals[p] : NaN;
-      let [r, g, b] = regions && hidden[regions.labels[p]] ? [110, 110, 110] : Number.isFinite(v) && norm ? colourRGB(norm(v), norm.scale) : [128, 128, 128];
-      if (edges && edges.edge[p]) {
-        r = r * 0.6 + 90;
-        g = g * 0.6 + 90;
-        b = b * 0.6 + 90;
-      }
-      px[o] = r;
-      px[o + 1] = g;
-      px[o + 2] = b;
+      const c: RGB = regions && hidden[regions.labels[p]] ? [110, 110, 110] : Number.isFinite(v) && norm ? colourRGB(norm(v), norm.scale) : [128, 128, 128];
+      if (edges && edges.edge[p]) shadeEdge(c, 0.6, 90);
+      px[o] = c[0];
+      px[o + 1] = c[1];
+      px[o + 2] = c[2];
       px[o + 3] = 255;
     }
     mapCtx.putImageData(mapOut, 0, 0);

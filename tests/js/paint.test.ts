@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { pixelsOf } from "./canvasStub";
+import { regionsOf } from "../../js/lib/regions";
 import { colourRGB, normaliser } from "../../js/lib/colors";
-import { blendHeat, contours, lineColour, paintHeat, type RGB, shadeContour } from "../../js/lib/paint";
+import { blendHeat, contours, lineColour, paintHeat, type RGB, shadeContour, shadeEdge } from "../../js/lib/paint";
 
 // A 12×12 map: 1 on the 6×6 square [3, 8]², 0 elsewhere.
 const W = 12;
@@ -76,5 +77,27 @@ describe("blendHeat", () => {
     blended(0, signed, 1).forEach((v, k) => expect(v).toBeCloseTo((([200, 100, 40] as RGB)[k]) * 0.9 + white[k] * 0.1, 9));
     expect(blended(2, signed, 1)).toEqual(colourRGB(1, "coolwarm"));
     expect(blended(-2, signed, 1)).toEqual(colourRGB(0, "coolwarm"));
+  });
+});
+
+describe("shadeEdge", () => {
+  it("keeps a share of the colour and adds a constant, so outlines read over any map colour", () => {
+    const c: RGB = [200, 100, 0];
+    shadeEdge(c, 0.6, 100);
+    expect(c).toEqual([220, 160, 100]);
+  });
+
+  it("paintHeat lightens exactly the regions' edge pixels on a grey image", () => {
+    const W2 = 4;
+    // Two regions, the left and right halves: only the left half's last column borders the other.
+    const regions = regionsOf({ data: Int32Array.from({ length: W2 * W2 }, (_, p) => (p % W2 < 2 ? 0 : 1)), shape: [W2, W2] });
+    const edge = regions.edge;
+    expect(Array.from(edge)).toEqual(Array.from({ length: W2 * W2 }, (_, p) => (p % W2 === 1 ? 1 : 0)));
+    const canvas = document.createElement("canvas");
+    canvas.width = W2;
+    canvas.height = W2;
+    paintHeat(canvas, null, null, norm, 0.65, regions);
+    const px = pixelsOf(canvas);
+    for (let p = 0; p < W2 * W2; p++) expect(px[4 * p]).toBe(edge[p] ? Math.round(128 * 0.6 + 100) : 128);
   });
 });
