@@ -109,3 +109,23 @@ def test_guided_answers_in_the_right_vocabulary(guided):
     from test_toy_clutter import assert_first_answer_words_of_asked_kind
 
     assert_first_answer_words_of_asked_kind(guided, seed=300)
+
+
+def test_colour_frequency_split_groups_by_the_scene_colour_counts():
+    from dataclasses import replace
+
+    from xattr_lab.models.toy.evaluate import colour_frequency_split
+
+    base = next(iter(clutter(1, seed=1, task="colour")))
+    scenes = [
+        replace(base, objects=("red star", "red circle", "blue square"), answer="red"),  # answer commonest
+        replace(base, objects=("red star", "blue circle", "blue square"), answer="red"),  # blue commonest
+        replace(base, objects=("red star", "blue circle"), answer="red"),  # a tie of two
+        replace(base, task="shape", objects=("red star",), answer="star"),  # not a colour question
+    ]
+    split = colour_frequency_split(scenes, [True, False, True, True])
+    assert split["n"] == 3
+    assert split["answer_commonest"] == {"accuracy": 1.0, "n": 1}
+    assert split["other_commonest"] == {"accuracy": 0.0, "n": 1}
+    assert split["tie"] == {"accuracy": 1.0, "n": 1}
+    assert split["heuristic"] == pytest.approx((1 + 0 + 0.5) / 3, abs=1e-4)

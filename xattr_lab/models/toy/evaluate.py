@@ -53,6 +53,41 @@ def _table(samples: list[ShapesSample], correct: list[bool], tasks: tuple[str, .
     return table
 
 
+def colour_frequency_split(samples: list[ShapesSample], correct: list[bool]) -> dict[str, Any]:
+    """Colour accuracy split by how the answer stands among the scene's colour counts.
+
+    In a world where a colour question always has a distractor of the asked object's colour, "the commonest
+    colour in the scene" answers many questions without binding colour to shape. This split shows how much
+    of a model's colour accuracy that shortcut explains: ``"answer_commonest"`` (the answer is the only
+    commonest colour), ``"other_commonest"`` (another colour is the only commonest: the heuristic is always
+    wrong there) and ``"tie"``; ``"heuristic"`` is the expected accuracy of the heuristic itself (ties broken
+    at random).
+
+    Args:
+        samples: samples of any tasks; only colour questions are counted.
+        correct: per-sample exact match, aligned with ``samples``.
+
+    Returns:
+        ``{"heuristic": p, "n": k, "<group>": {"accuracy": a, "n": k}, ...}`` over colour questions.
+    """
+    from collections import Counter
+
+    groups: dict[str, list[bool]] = {"answer_commonest": [], "other_commonest": [], "tie": []}
+    heuristic = 0.0
+    colour_items = [(s, c) for s, c in zip(samples, correct) if s.task == "colour"]
+    for s, c in colour_items:
+        counts = Counter(name.split(" ")[0] for name in s.objects)
+        top = max(counts.values())
+        commonest = [k for k, v in counts.items() if v == top]
+        heuristic += (s.answer in commonest) / len(commonest)
+        key = "tie" if len(commonest) > 1 else "answer_commonest" if commonest == [s.answer] else "other_commonest"
+        groups[key].append(c)
+    out: dict[str, Any] = {"heuristic": round(heuristic / max(1, len(colour_items)), 4), "n": len(colour_items)}
+    for key, hits in groups.items():
+        out[key] = {"accuracy": round(sum(hits) / max(1, len(hits)), 4), "n": len(hits)}
+    return out
+
+
 def evaluate(
     path: str | Path | None = None,
     n_per_task: int = 300,
@@ -72,7 +107,8 @@ def evaluate(
         world: ``"shapes"`` (the ShapesVLM) or a world of :mod:`xattr_lab.models.toy.answers` (``"clutter"``).
 
     Returns:
-        ``{task: accuracy, "presence_absent": ..., "overall": ..., "n": {...}, "seconds": ...}``.
+        ``{task: accuracy, "presence_absent": ..., "overall": ..., "n": {...}, "colour_by_frequency": {...},
+        "seconds": ...}`` (see :func:`colour_frequency_split`).
     """
     from xattr_lab.models.loading import load_model
     from xattr_lab.models.toy.build import WEIGHTS_DIR
@@ -101,6 +137,8 @@ def evaluate(
                 batch = encode_chat(samples[i : i + batch_size], model.processor, n_image)
             correct += teacher_forced_exact(model.model, batch).tolist()
     table = _table(samples, correct, _world(world)[0])
+    if "colour" in _world(world)[0]:
+        table["colour_by_frequency"] = colour_frequency_split(samples, correct)
     table["world"] = world
     table["mode"] = "generate" if generate else "teacher_forced_greedy"
     table["seconds"] = round(time.time() - start, 1)
