@@ -18,6 +18,18 @@ def test_held_out_questions_are_per_task_and_shortcut_keeps_cue_scenes():
     assert clutter[0].image.shape == (160, 160, 3)
 
 
+def test_clutter_balanced_suite_draws_the_balanced_clutter_questions():
+    from xattr_lab.datasets import clutter
+
+    suite = SUITES["clutter_balanced"]
+    assert suite.dataset == "clutter" and suite.balanced and not suite.caption
+    drawn = held_out_questions(2, 1, list(suite.tasks), "clutter_balanced")
+    assert [s.task for s in drawn] == ["colour", "colour", "shape", "shape"]
+    expected = [*clutter(2, seed=100, task="colour", balanced=True), *clutter(2, seed=101, task="shape", balanced=True)]
+    assert [s.seed for s in drawn] == [s.seed for s in expected]
+    assert all(np.array_equal(a.image, b.image) and a.prompt == b.prompt for a, b in zip(drawn, expected))
+
+
 def _runs(eagle, other, random):
     rows = lambda ins: [{"insertion_auc": v, "deletion_auc": 1 - v} for v in ins]  # noqa: E731
     return {"eagle": rows(eagle), "saliency": rows(other), "random": rows(random)}

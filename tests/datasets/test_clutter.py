@@ -175,3 +175,23 @@ def test_objects_range_gives_sparser_scenes_and_leaves_the_default_alone():
     for bad in ((1, 3), (4, 3), (2, MAX_OBJECTS + 1), (2.0, 3), "2-3"):
         with pytest.raises(ValueError, match="objects"):
             next(clutter(1, seed=0, task="colour", objects=bad))
+
+
+def test_balanced_closes_the_commonest_attribute_shortcut():
+    """``balanced=True``: a colour (shape) answer is never the scene's only commonest colour (shape)."""
+    from collections import Counter
+
+    for task, field in (("colour", 0), ("shape", 1)):
+        heuristic = []
+        for s in clutter(30, seed=4, task=task, balanced=True):
+            counts = Counter(name.split(" ")[field] for name in s.objects)
+            top = max(counts.values())
+            commonest = [k for k, v in counts.items() if v == top]
+            assert commonest != [s.answer]
+            heuristic.append((s.answer in commonest) / len(commonest))
+        assert np.mean(heuristic) <= 0.5
+    # other tasks draw exactly the world's scenes
+    for a, b in zip(clutter(3, seed=4, task="count", balanced=True), clutter(3, seed=4, task="count")):
+        assert np.array_equal(a.image, b.image) and a.prompt == b.prompt
+    with pytest.raises(TypeError, match="balanced"):
+        next(clutter(1, seed=0, task="colour", balanced="yes"))

@@ -111,10 +111,10 @@ def test_guided_answers_in_the_right_vocabulary(guided):
     assert_first_answer_words_of_asked_kind(guided, seed=300)
 
 
-def test_colour_frequency_split_groups_by_the_scene_colour_counts():
+def test_frequency_split_groups_by_the_scene_colour_counts():
     from dataclasses import replace
 
-    from xattr_lab.models.toy.evaluate import colour_frequency_split
+    from xattr_lab.models.toy.evaluate import frequency_split
 
     base = next(iter(clutter(1, seed=1, task="colour")))
     scenes = [
@@ -123,9 +123,13 @@ def test_colour_frequency_split_groups_by_the_scene_colour_counts():
         replace(base, objects=("red star", "blue circle"), answer="red"),  # a tie of two
         replace(base, task="shape", objects=("red star",), answer="star"),  # not a colour question
     ]
-    split = colour_frequency_split(scenes, [True, False, True, True])
+    split = frequency_split(scenes, [True, False, True, True])
     assert split["n"] == 3
     assert split["answer_commonest"] == {"accuracy": 1.0, "n": 1}
     assert split["other_commonest"] == {"accuracy": 0.0, "n": 1}
     assert split["tie"] == {"accuracy": 1.0, "n": 1}
     assert split["heuristic"] == pytest.approx((1 + 0 + 0.5) / 3, abs=1e-4)
+    shapes_split = frequency_split(scenes, [True, False, True, True], task="shape")
+    assert shapes_split["n"] == 1 and shapes_split["answer_commonest"] == {"accuracy": 1.0, "n": 1}
+    with pytest.raises(ValueError, match="task"):
+        frequency_split(scenes, [True] * 4, task="count")

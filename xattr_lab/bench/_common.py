@@ -4,6 +4,7 @@ default model) and the leaderboard with bootstrap intervals, paired differences 
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import os
 import sys
@@ -87,7 +88,7 @@ class Suite:
     """A benchmark world: its dataset, its default model and the tasks each runner draws by default.
 
     Attributes:
-        name: ``shapes``, ``clutter`` or ``shortcut``.
+        name: ``shapes``, ``clutter``, ``clutter_balanced`` or ``shortcut``.
         model: the ``load_model`` spec trained on this world (stream 0; streams >= 1 are held out).
         tasks: default faithfulness tasks (those with a short answer).
         caption: whether the world has caption scenes (TAM's localisation metrics).
@@ -96,6 +97,9 @@ class Suite:
             when most of its top region lies inside the ground truth, so regions must be about as small as
             the evidence: 16 SLIC regions on a 96-px shortcut scene are ~576 px and never mostly inside the
             144-px marker (0 of 30 held-out scenes), 32 are (30 of 30).
+        dataset: the ``xattr_lab.datasets`` generator when it is not ``name``.
+        balanced: draw with ``balanced=True`` (clutter: colour and shape questions whose answer is not the
+            scene's only commonest colour or shape, so frequency alone does not answer them).
     """
 
     name: str
@@ -104,6 +108,8 @@ class Suite:
     caption: bool
     cue: bool = False
     regions: str = "slico:16"
+    dataset: str = ""
+    balanced: bool = False
 
 
 SUITES: dict[str, Suite] = {
@@ -112,6 +118,11 @@ SUITES: dict[str, Suite] = {
     "clutter": Suite(
         "clutter", "toy-clutter", ("colour", "shape", "presence", "position", "count", "relation"), True,
         regions="slico:64",
+    ),  # fmt: skip
+    # the clutter world with its commonest-colour (-shape) shortcut closed: a held-out test of binding
+    "clutter_balanced": Suite(
+        "clutter_balanced", "toy-clutter", ("colour", "shape"), False, regions="slico:64", dataset="clutter",
+        balanced=True,
     ),  # fmt: skip
     "shortcut": Suite("shortcut", "toy-shortcut", ("colour",), caption=False, cue=True, regions="slico:32"),
 }
@@ -165,9 +176,12 @@ def pointing_ceiling(regions: Any, sample: Any, cue: bool) -> dict[str, float]:
 
 
 def _world(name: str) -> Any:
+    """The scene generator of a suite (or of a dataset by name), with the suite's options bound."""
     from xattr_lab import datasets
 
-    return getattr(datasets, name)
+    suite = SUITES.get(name)
+    make = getattr(datasets, (suite.dataset or suite.name) if suite else name)
+    return functools.partial(make, balanced=True) if suite and suite.balanced else make
 
 
 def held_out_questions(n: int, seed: int, tasks: list[str], world: str = "shapes") -> list[Any]:
@@ -201,7 +215,8 @@ def check_tasks(spec: str, world: Suite) -> list[str]:
 def _world_tasks(name: str) -> tuple[str, ...]:
     import importlib
 
-    return importlib.import_module(f"xattr_lab.datasets.{name}").TASKS
+    suite = SUITES.get(name)
+    return importlib.import_module(f"xattr_lab.datasets.{(suite.dataset or suite.name) if suite else name}").TASKS
 
 
 def method_names(spec: str) -> list[str]:

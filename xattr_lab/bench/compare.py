@@ -1,8 +1,10 @@
 """``xattr-lab bench compare``: every method on held-out scenes, faithfulness and localisation, with intervals.
 
 ``--suite`` picks the world and its model: ``shapes`` (ShapesVLM, the default), ``clutter``
-(``toy-clutter``) or ``shortcut`` (``toy-shortcut``, where a marker's colour decides the answer); each with
-default regions fine enough for its pointing games (``Suite.regions``: slico:16, slico:64, slico:32).
+(``toy-clutter``), ``clutter_balanced`` (clutter's colour and shape questions where the answer is not the
+scene's only commonest colour or shape, so frequency alone does not answer them) or ``shortcut``
+(``toy-shortcut``, where a marker's colour decides the answer); each with default regions fine enough for
+its pointing games (``Suite.regions``: slico:16, slico:64, slico:64, slico:32).
 
 Faithfulness: for each held-out question (``--n`` per task, 100 by default) the model answers once and every
 method explains that answer on the same regions (``xattr_lab.compare``); per method and scene insertion AUC,

@@ -1,7 +1,8 @@
 """``xattr-lab bench faithfulness``: methods side by side on held-out scenes, with bootstrap intervals.
 
 ``--suite`` picks the world and its model: ``shapes`` (ShapesVLM, the default), ``clutter`` (160-px scenes
-that need binding, ``toy-clutter``) or ``shortcut`` (a marker's colour decides the answer,
+that need binding, ``toy-clutter``), ``clutter_balanced`` (its colour and shape questions with the
+commonest-colour shortcut closed) or ``shortcut`` (a marker's colour decides the answer,
 ``toy-shortcut``). For each scene (``--n`` per task, 100 by default, on held-out streams) the model answers
 once and every method explains that answer on the same regions. Per method and scene it records insertion
 AUC, deletion AUC, AHS, the pointing game on the named object's ground-truth mask and box, in the shortcut

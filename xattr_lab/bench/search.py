@@ -6,11 +6,11 @@ search, EAGLE's efficient variant (10/8/5 and 8/4/10) and early-stopped settings
 objective, and reports per setting: forwards of the search, forwards including its curves, score calls,
 seconds, insertion and deletion AUC, and the ratios to naive greedy. With ``--model synthetic`` (default)
 it is fast and exact; ``--model toy-shapes --scenes K`` measures the real ShapesVLM on held-out scenes, and
-``--suite shapes|clutter|shortcut --scenes K`` the suite's model on K held-out scenes of its world (the first
-task of the suite: colour questions). With more than one scene, the ratios also come per scene with a 95%
-percentile-bootstrap interval, and ``claims`` says whether the seed papers' claims hold on the mean ratios:
-bidirectional search keeps >= 97% of naive greedy's insertion AUC with <= 65% of its forwards, and some
-efficient setting keeps >= 97% with >= 5x fewer forwards.
+``--suite shapes|clutter|clutter_balanced|shortcut --scenes K`` the suite's model on K held-out scenes of
+its world (the first task of the suite: colour questions). With more than one scene, the ratios also come
+per scene with a 95% percentile-bootstrap interval, and ``claims`` says whether the seed papers' claims
+hold on the mean ratios: bidirectional search keeps >= 97% of naive greedy's insertion AUC with <= 65% of
+its forwards, and some efficient setting keeps >= 97% with >= 5x fewer forwards.
 """
 
 from __future__ import annotations

@@ -277,7 +277,25 @@ def _check_objects(objects: tuple[int, int] | None) -> tuple[int, int]:
     return int(objects[0]), int(objects[1])
 
 
-def sample(seed: int, task: str | None = None, objects: tuple[int, int] | None = None) -> ClutterSample:
+def _balanced(specs: list[_Spec], task: str, target: int | None) -> bool:
+    """Whether a colour (shape) question's answer is *not* the scene's only commonest colour (shape).
+
+    Every colour question has a distractor of the answer's colour, so "name the commonest colour" answers
+    many of them without binding; in a balanced scene another colour is at least as common as the answer's.
+    Other tasks are always balanced.
+    """
+    field = {"colour": "colour", "shape": "shape"}.get(task)
+    if field is None or target is None:
+        return True
+    answer = getattr(specs[target], field)
+    counts = [sum(getattr(o, field) == v for o in specs) for v in {getattr(o, field) for o in specs}]
+    mine = sum(getattr(o, field) == answer for o in specs)
+    return counts.count(max(counts)) > 1 or max(counts) > mine
+
+
+def sample(
+    seed: int, task: str | None = None, objects: tuple[int, int] | None = None, balanced: bool = False
+) -> ClutterSample:
     """The sample for one seed (deterministic).
 
     Args:
@@ -286,6 +304,9 @@ def sample(seed: int, task: str | None = None, objects: tuple[int, int] | None =
         objects: (low, high) number of objects, for a training curriculum of sparser scenes; None is the
             world's 5-9 (captions: 5). A count's answer is capped at ``high - 1``, a caption has
             ``min(5, high)`` objects. The default draws exactly the scenes it always drew.
+        balanced: close the commonest-attribute shortcut: a colour (shape) question is only asked in a scene
+            where another colour (shape) is at least as common as the answer's, so that naming the scene's
+            commonest colour is right at most half the time (ties). False draws the world's scenes.
 
     Returns:
         The sample.
@@ -303,7 +324,7 @@ def sample(seed: int, task: str | None = None, objects: tuple[int, int] | None =
         n = caption_objects if task == "caption" else int(rng.integers(low, high + 1))
         specs = _draw_specs(rng, n)
         question = _question(specs, task, rng, want)
-        if question is None:
+        if question is None or (balanced and not _balanced(specs, task, question[2])):
             continue
         image, masks = _render(specs, rng)
         if masks:
@@ -334,7 +355,7 @@ def sample(seed: int, task: str | None = None, objects: tuple[int, int] | None =
 
 
 def clutter(
-    n: int, seed: int = 0, task: str | None = None, objects: tuple[int, int] | None = None
+    n: int, seed: int = 0, task: str | None = None, objects: tuple[int, int] | None = None, balanced: bool = False
 ) -> Iterator[ClutterSample]:
     """Yield ``n`` cluttered-scene questions.
 
@@ -347,6 +368,8 @@ def clutter(
         task: one of ``TASKS``, or None for a mix.
         objects: (low, high) objects per scene for sparser training scenes (see :func:`sample`); None is
             the world's 5-9.
+        balanced: colour and shape questions only where the answer is not the scene's only commonest
+            colour or shape (see :func:`sample`): a held-out test of binding without the frequency shortcut.
 
     Yields:
         ClutterSample objects.
@@ -356,8 +379,10 @@ def clutter(
     if task is not None and task not in TASKS:
         raise ValueError(f"task: unknown task {task!r}; expected one of {TASKS} or None")
     _check_objects(objects)
+    if not isinstance(balanced, bool):
+        raise TypeError(f"balanced: expected a bool, got {type(balanced).__name__}")
     for k in range(n):
-        yield sample(seed * 1_000_003 + k, task, objects)
+        yield sample(seed * 1_000_003 + k, task, objects, balanced)
 
 
 __all__ = [
