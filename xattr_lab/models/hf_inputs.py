@@ -27,6 +27,17 @@ from xattr_lab.models.processed_masks import ProcessedMasker, TraceError, check_
 
 # processor outputs that belong to the text; everything else describes the image
 TEXT_KEYS = frozenset({"input_ids", "attention_mask", "token_type_ids", "mm_token_type_ids"})
+
+
+def tile_image_inputs(enc: Any, b: int, skip: frozenset[str] = frozenset()) -> dict[str, torch.Tensor]:
+    """The processor's image inputs (every key but ``TEXT_KEYS`` and ``skip``) repeated ``b`` times on dim 0.
+
+    One image's grid sizes, patch positions and the like are the same for every masked copy, so a batch of
+    ``b`` copies repeats them; ``pixel_values`` is usually in ``skip``, as each copy has its own pixels.
+    """
+    return {k: v.repeat(b, *[1] * (v.ndim - 1)) for k, v in enc.items() if k not in TEXT_KEYS and k not in skip}
+
+
 # tolerance of the one-off check that pixel-space masking matches mask-then-process: the largest absolute
 # difference of any processed pixel (mask edges included), in 8-bit levels of the processor's normalised
 # units. The traced replay is exact (measured <= 5e-7 normalised units on every tiny family); one level
@@ -37,6 +48,7 @@ PIXEL_SPACE_TOLERANCE = 1.0
 # 40×52 (LLaVA tiny), 2.1 vs 1.3 ms at 128², 26 vs 15 ms at 512² (toy CLIP processor, one core). Above this
 # many pixels a CPU model keeps mask-then-process (equally exact); accelerators always replay.
 REPLAY_CPU_MAX_PIXELS = 80 * 80
+_PIXELS = frozenset({"pixel_values"})
 
 
 @dataclass
@@ -244,11 +256,7 @@ class InputsMixin(HFBase):
             assert prep.masker is not None  # noqa: S101 - set together with prep.path
             base = self._processed_baseline(prep, baseline)
             pixels = prep.masker.apply(prep.enc["pixel_values"], base, masks.to(self.device))
-        out = {"pixel_values": pixels.to(prep.enc["pixel_values"].dtype)}
-        for k, v in prep.enc.items():
-            if k not in TEXT_KEYS and k != "pixel_values":
-                out[k] = v.repeat(b, *[1] * (v.ndim - 1))
-        return out
+        return {"pixel_values": pixels.to(prep.enc["pixel_values"].dtype), **tile_image_inputs(prep.enc, b, _PIXELS)}
 
     def _processed_baseline(self, prep: _Prepared, baseline: Any) -> torch.Tensor:
         key = baseline_key(baseline)

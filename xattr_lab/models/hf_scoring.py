@@ -15,7 +15,7 @@ import torch
 
 from xattr_lab.models import fast_forward
 from xattr_lab.models.checks import check_generation, check_text
-from xattr_lab.models.hf_inputs import TEXT_KEYS, InputsMixin, _Prepared
+from xattr_lab.models.hf_inputs import TEXT_KEYS, InputsMixin, _Prepared, tile_image_inputs
 from xattr_lab.models.masking import baseline_image, check_masks, mask_images
 from xattr_lab.models.positions import check_positions
 from xattr_lab.models.processed_masks import check_masks_for
@@ -198,7 +198,7 @@ class ScoringMixin(InputsMixin):
                 for k in type_keys:
                     inputs[k][i, :n_in] = enc[k][i][valid[i]]
                 keep[i] = torch.tensor([n_in + p - 1 for p in pos], device=self.device)
-            inputs.update({k: v.repeat(b, *[1] * (v.ndim - 1)) for k, v in image_inputs.items()})
+            inputs.update(tile_image_inputs(image_inputs, b))
             with torch.no_grad():
                 probs = self._forward_probs(inputs, keep, targets.expand(b, -1))
             return probs.cpu()

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from xattr_lab.models.checks import check_generation
-from xattr_lab.models.hf_inputs import TEXT_KEYS, _Prepared
+from xattr_lab.models.hf_inputs import TEXT_KEYS, _Prepared, tile_image_inputs
 from xattr_lab.models.hf_scoring import ScoringMixin
 from xattr_lab.models.pixel_geometry import PixelGeometry, geometry_for
 from xattr_lab.models.protocol import Generation
@@ -76,9 +76,7 @@ class WhiteBoxMixin(ScoringMixin):
         b = pixel_values.shape[0] // rows
         seq = self._sequence(prep, gen, max(pos))
         inputs = {k: v.expand(b, -1) for k, v in seq.items()}
-        for k, v in prep.enc.items():
-            if k not in TEXT_KEYS and k != "pixel_values":
-                inputs[k] = v.repeat(b, *[1] * (v.ndim - 1))
+        inputs.update(tile_image_inputs(prep.enc, b, frozenset({"pixel_values"})))
         inputs["pixel_values"] = pixel_values.to(self.device, ref.dtype)
         n_in = gen.input_ids.shape[0]
         keep = torch.tensor([n_in + p - 1 for p in pos], device=self.device).expand(b, -1)
@@ -152,7 +150,7 @@ class WhiteBoxMixin(ScoringMixin):
             raise ValueError(f"features: expected shape [B, {len(where)}, D], got {tuple(features.shape)}")
         b = features.shape[0]
         inputs = {k: v.expand(b, -1) for k, v in seq.items()}
-        inputs.update({k: v.repeat(b, *[1] * (v.ndim - 1)) for k, v in prep.enc.items() if k not in TEXT_KEYS})
+        inputs.update(tile_image_inputs(prep.enc, b))
         n_in = gen.input_ids.shape[0]
         keep = torch.tensor([n_in + p - 1 for p in pos], device=self.device).expand(b, -1)
         targets = gen.generated_ids[pos].to(self.device).expand(b, -1)
